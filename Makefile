@@ -1,0 +1,56 @@
+# gcrisk — every target creates the environment it needs (uv, from the committed uv.lock).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export UV_PYTHON_DOWNLOADS := never
+export OMP_WAIT_POLICY := PASSIVE
+export DO_NOT_TRACK := true
+export MLFLOW_DISABLE_TELEMETRY := true
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export GX_ANALYTICS_ENABLED := false
+
+UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+PACKAGES := data_contracts simulation features models pipelines
+ENV_STAMP := .venv/.synced
+
+.PHONY: help env demo test check lint format typecheck layers bench clean
+
+help: ## Show this help
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+
+$(UV):
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+
+$(ENV_STAMP): uv.lock pyproject.toml | $(UV)
+	@$(UV) sync --frozen --quiet
+	@touch $@
+
+env: $(ENV_STAMP) ## Create or update the environment (.venv) from uv.lock
+
+demo: env ## Run the whole story on a simulated world (outputs in $$GCRISK_HOME, default ./gcrisk-home)
+	@$(UV) run --frozen --no-sync gcrisk demo
+
+test: env ## Run the test suite
+	@$(UV) run --frozen --no-sync pytest -q
+
+lint: env ## Ruff lint and format check
+	@$(UV) run --frozen --no-sync ruff check .
+	@$(UV) run --frozen --no-sync ruff format --check .
+
+format: env ## Format the code with ruff
+	@$(UV) run --frozen --no-sync ruff format .
+	@$(UV) run --frozen --no-sync ruff check --fix .
+
+typecheck: env ## Type-check the packages with mypy
+	@$(UV) run --frozen --no-sync mypy
+
+layers: env ## Check the package layers with import-linter
+	@$(UV) run --frozen --no-sync lint-imports
+
+check: lint typecheck layers test ## Everything CI runs: ruff, mypy, import-linter, pytest
+
+bench: env ## Run the speed and memory benchmarks and print their figures
+	@$(UV) run --frozen --no-sync python -m benchmarks
+
+clean: ## Remove the environment and generated outputs
+	rm -rf .venv gcrisk-home .pytest_cache .mypy_cache .ruff_cache
