@@ -9,7 +9,11 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 
-UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+# uv from PATH; on a machine without it, install it with pip and run it as a module.
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := $(shell python3 -m pip install --quiet uv >/dev/null 2>&1; echo python3 -m uv)
+endif
 PACKAGES := data_contracts simulation features models pipelines
 ENV_STAMP := .venv/.synced
 
@@ -18,10 +22,7 @@ ENV_STAMP := .venv/.synced
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
 
-$(UV):
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
-
-$(ENV_STAMP): uv.lock pyproject.toml | $(UV)
+$(ENV_STAMP): uv.lock pyproject.toml
 	@$(UV) sync --frozen --quiet
 	@touch $@
 

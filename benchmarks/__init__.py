@@ -1,0 +1,1 @@
+"""Reproducible speed, memory and quality benchmarks (`make bench`)."""
