@@ -1,0 +1,1 @@
+"""Shared pytest setup; the data factories live in `tests/factories.py`."""
