@@ -1,0 +1,231 @@
+"""Expert risk profiles: structured conditions on features, loaded from YAML, fired on frames.
+
+A profile is data, never code: its condition is a tree of `all`/`any` groups whose leaves are
+`{field, op, value}` clauses. Nothing is evaluated as a string, so a profile file cannot run code.
+
+    id: ODS-03
+    category: ods
+    title: Refrigerant priced far below market
+    rationale: Declared value per kg below a third of the usual price ...
+    owner: ozone-desk
+    valid_from: 2020-01-01
+    valid_to: null
+    lane: red
+    indicators: [O03]
+    condition:
+      all:
+        - {field: is_ods_code, op: eq, value: true}
+        - {field: unit_value_ratio_to_reference, op: lt, value: 0.3}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+_COMPARISONS: dict[str, Callable[[pd.Series, Any], pd.Series]] = {
+    "eq": lambda s, v: s == v,
+    "ne": lambda s, v: s != v,
+    "lt": lambda s, v: s < v,
+    "le": lambda s, v: s <= v,
+    "gt": lambda s, v: s > v,
+    "ge": lambda s, v: s >= v,
+    "in": lambda s, v: s.isin(v),
+    "not_in": lambda s, v: ~s.isin(v),
+    "between": lambda s, v: s.between(v[0], v[1]),
+    "is_null": lambda s, v: s.isna(),
+    "not_null": lambda s, v: s.notna(),
+}
+
+
+_CLAUSE_KEYS = frozenset({"field", "op", "value"})
+_SCALAR_OPS = frozenset({"eq", "ne", "lt", "le", "gt", "ge"})
+
+
+class ProfileError(ValueError):
+    """A profile file is invalid; the message names the file and the clause."""
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One leaf test: `field op value`."""
+
+    field: str
+    op: str
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Group:
+    """An `all` (every child holds) or `any` (one child holds) combination."""
+
+    combine: Literal["all", "any"]
+    children: tuple[Clause | Group, ...]
+
+
+class Profile(BaseModel):
+    """An expert risk profile."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[A-Z]{2,4}-\d{2,3}$")
+    category: Literal["waste", "ods", "wildlife"]
+    title: str
+    rationale: str
+    owner: str
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+    lane: Literal["red", "yellow"]
+    indicators: list[str] = Field(default_factory=list)
+    condition: dict[str, Any]
+
+    @model_validator(mode="after")
+    def _window_is_ordered(self) -> Profile:
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValueError("valid_to is before valid_from")
+        return self
+
+    @property
+    def tree(self) -> Group:
+        """The parsed condition (checked when the profile was parsed)."""
+        return _parse_group(self.condition, source=self.id, path="condition", known=None)
+
+
+@dataclass(frozen=True)
+class ProfileSet:
+    """The profiles in force, in a stable order."""
+
+    profiles: tuple[Profile, ...]
+
+    @property
+    def ids(self) -> list[str]:
+        return [profile.id for profile in self.profiles]
+
+    def get(self, profile_id: str) -> Profile:
+        return next(p for p in self.profiles if p.id == profile_id)
+
+
+def parse_profile(text: str, *, source: str, known_fields: Iterable[str] | None = None) -> Profile:
+    """Parse and check one profile document; errors name `source` and the failing clause."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ProfileError(f"{source}: not valid YAML ({_one_line(exc)})") from exc
+    if not isinstance(raw, dict):
+        raise ProfileError(f"{source}: a profile must be a mapping of keys to values")
+    try:
+        profile = Profile.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ProfileError(f"{source}: {where}: {first['msg']}") from exc
+    known = None if known_fields is None else frozenset(known_fields)
+    _parse_group(profile.condition, source=source, path="condition", known=known)
+    return profile
+
+
+def load_profiles(
+    documents: Mapping[str, str], *, known_fields: Iterable[str] | None = None
+) -> ProfileSet:
+    """Parse several profile documents (source name -> YAML text); ids must be unique."""
+    known = None if known_fields is None else frozenset(known_fields)
+    profiles = [
+        parse_profile(text, source=source, known_fields=known)
+        for source, text in sorted(documents.items())
+    ]
+    seen: dict[str, int] = {}
+    for profile in profiles:
+        seen[profile.id] = seen.get(profile.id, 0) + 1
+    duplicated = sorted(pid for pid, count in seen.items() if count > 1)
+    if duplicated:
+        raise ProfileError(f"duplicate profile ids: {', '.join(duplicated)}")
+    return ProfileSet(tuple(sorted(profiles, key=lambda p: p.id)))
+
+
+def fire(
+    features: pd.DataFrame, profiles: ProfileSet, *, date_column: str = "declaration_date"
+) -> pd.DataFrame:
+    """One boolean column per profile: did it fire for the row (within its validity window)?"""
+    fired = {}
+    dates = features[date_column]
+    for profile in profiles.profiles:
+        hit = _evaluate(profile.tree, features)
+        in_force = dates >= pd.Timestamp(profile.valid_from)
+        if profile.valid_to is not None:
+            in_force &= dates <= pd.Timestamp(profile.valid_to)
+        fired[profile.id] = (hit & in_force).to_numpy(dtype=bool)
+    return pd.DataFrame(fired, index=features.index, columns=profiles.ids)
+
+
+def fired_ids(fired: pd.DataFrame) -> pd.Series:
+    """Pipe-separated ids of the profiles that fired for each row ('' when none)."""
+    if fired.shape[1] == 0:
+        return pd.Series("", index=fired.index, dtype="str")
+    names = np.array(fired.columns, dtype=object)
+    joined = ["|".join(names[row]) for row in fired.to_numpy(dtype=bool)]
+    return pd.Series(joined, index=fired.index, dtype="str")
+
+
+def _evaluate(node: Clause | Group, frame: pd.DataFrame) -> pd.Series:
+    if isinstance(node, Clause):
+        result = _COMPARISONS[node.op](frame[node.field], node.value)
+        return result.fillna(False).astype(bool)
+    parts = [_evaluate(child, frame).to_numpy() for child in node.children]
+    combine = np.logical_and if node.combine == "all" else np.logical_or
+    return pd.Series(combine.reduce(parts), index=frame.index)
+
+
+def _parse_group(raw: object, *, source: str, path: str, known: frozenset[str] | None) -> Group:
+    if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in ("all", "any"):
+        raise ProfileError(f"{source}: {path}: give exactly one of 'all' or 'any'")
+    combine, children = next(iter(raw.items()))
+    if not isinstance(children, list) or not children:
+        raise ProfileError(f"{source}: {path}.{combine}: needs a list of clauses")
+    parsed: list[Clause | Group] = []
+    for index, child in enumerate(children):
+        where = f"{path}.{combine}[{index}]"
+        if isinstance(child, dict) and set(child) & {"all", "any"}:
+            parsed.append(_parse_group(child, source=source, path=where, known=known))
+        else:
+            parsed.append(_parse_clause(child, source=source, path=where, known=known))
+    return Group(combine, tuple(parsed))
+
+
+def _parse_clause(raw: object, *, source: str, path: str, known: frozenset[str] | None) -> Clause:
+    if not isinstance(raw, dict) or not {"field", "op"} <= set(raw) or set(raw) - _CLAUSE_KEYS:
+        raise ProfileError(f"{source}: {path}: a clause is {{field, op, value}}, got {raw!r}")
+    clause = Clause(str(raw["field"]), str(raw["op"]), raw.get("value"))
+    described = f"{source}: {path} ({clause.field} {clause.op} {clause.value!r})"
+    problem = _clause_problem(clause, known)
+    if problem:
+        raise ProfileError(f"{described}: {problem}")
+    return clause
+
+
+def _clause_problem(clause: Clause, known: frozenset[str] | None) -> str | None:
+    if clause.op not in _COMPARISONS:
+        return f"unknown operator '{clause.op}' (use one of {', '.join(_COMPARISONS)})"
+    if known is not None and clause.field not in known:
+        return f"unknown field '{clause.field}'"
+    if isinstance(clause.value, dict):
+        return "a value cannot be a mapping"
+    if clause.op in ("in", "not_in") and not isinstance(clause.value, list):
+        return f"'{clause.op}' needs a list value"
+    if clause.op == "between" and not (isinstance(clause.value, list) and len(clause.value) == 2):
+        return "'between' needs a [low, high] list"
+    if clause.op in ("is_null", "not_null"):
+        return None if clause.value is None else f"'{clause.op}' takes no value"
+    if clause.op in _SCALAR_OPS and (clause.value is None or isinstance(clause.value, list)):
+        return f"'{clause.op}' needs a single value"
+    return None
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
