@@ -91,10 +91,14 @@ def evaluate_scores(
     """
     joined = scores.set_index(scores["declaration_id"].astype("str")).join(labels, how="inner")
     result: dict[str, object] = {
-        "overall": ranking_metrics(joined["risk_score"], joined["any"], budgets=budgets)
+        "overall": ranking_metrics(
+            joined["risk_score"].to_numpy(), joined["any"].to_numpy(), budgets=budgets
+        )
     }
     for name in RISK_CATEGORIES:
         column = f"p_{name}"
         if column in joined:
-            result[name] = ranking_metrics(joined[column], joined[name], budgets=budgets)
+            result[name] = ranking_metrics(
+                joined[column].to_numpy(), joined[name].to_numpy(), budgets=budgets
+            )
     return result
