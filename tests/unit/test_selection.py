@@ -35,11 +35,9 @@ def test_red_lane_is_rules_then_top_risk_then_random() -> None:
     assert out.loc[frame["mandatory"], "selection_reason"].eq("rule").all()
     assert (out["selection_reason"] == "random").sum() == 5
     model_rows = out["selection_reason"] == "model"
-    targeted_floor = frame.loc[model_rows, "risk_score"].min()
-    others = ~out["selected"]
-    assert frame.loc[others & ~frame["mandatory"], "risk_score"].max() <= 1.0
-    assert (frame.loc[model_rows, "risk_score"] >= targeted_floor).all()
-    assert targeted_floor >= frame.loc[others, "risk_score"].quantile(0.9)
+    unselected = ~out["selected"]
+    # Every model pick outranks every declaration left out.
+    assert frame.loc[model_rows, "risk_score"].min() > frame.loc[unselected, "risk_score"].max()
 
 
 def test_propensities_match_the_random_stream() -> None:
