@@ -1,0 +1,139 @@
+"""The fitted risk model: feature matrix, one calibrated booster per category, contributions.
+
+Serialises to plain JSON plus booster text (`to_dict` / `from_dict`), so it can be logged to
+MLflow, shipped to a cluster worker as a string, and loaded without pickles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from data_contracts.schemas import RISK_CATEGORIES
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """Turns a feature frame into the model's matrix with fixed columns and category levels."""
+
+    feature_names: list[str]
+    categories: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def fit(cls, frame: pd.DataFrame, feature_names: list[str]) -> Matrix:
+        """Record which features are categorical and their levels (sorted, so stable)."""
+        categories = {
+            name: sorted(frame[name].dropna().astype("str").unique().tolist())
+            for name in feature_names
+            if not pd.api.types.is_numeric_dtype(frame[name])
+            and not pd.api.types.is_bool_dtype(frame[name])
+        }
+        return cls(list(feature_names), categories)
+
+    @property
+    def categorical(self) -> list[str]:
+        return list(self.categories)
+
+    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Numeric columns as float, categorical ones with the training levels (unknown: NaN)."""
+        columns: dict[str, Any] = {}
+        for name in self.feature_names:
+            if name in self.categories:
+                values = frame[name].astype("str")
+                columns[name] = pd.Categorical(values, categories=self.categories[name])
+            else:
+                columns[name] = frame[name].astype("float64").to_numpy()
+        return pd.DataFrame(columns, index=frame.index)
+
+
+@dataclass(frozen=True)
+class CategoryModel:
+    """A booster with its Platt calibration, or only a base rate when data was too thin."""
+
+    booster: lgb.Booster | None
+    base_rate: float
+    slope: float = 1.0
+    intercept: float = 0.0
+    valid_average_precision: float | None = None
+
+    def margin(self, x: pd.DataFrame) -> np.ndarray:
+        if self.booster is None:
+            return np.zeros(len(x))
+        return np.asarray(
+            self.booster.predict(x, raw_score=True, num_iteration=self.booster.best_iteration)
+        )
+
+    def probability(self, x: pd.DataFrame) -> np.ndarray:
+        if self.booster is None:
+            return np.full(len(x), self.base_rate)
+        return 1.0 / (1.0 + np.exp(-(self.slope * self.margin(x) + self.intercept)))
+
+
+@dataclass(frozen=True)
+class RiskModel:
+    """Calibrated probabilities per category and an overall risk."""
+
+    matrix: Matrix
+    models: dict[str, CategoryModel]
+    trained_until: str = ""
+
+    @property
+    def feature_names(self) -> list[str]:
+        return self.matrix.feature_names
+
+    def predict(self, features: pd.DataFrame) -> pd.DataFrame:
+        """`p_waste`, `p_ods`, `p_wildlife` and `risk_score` = P(at least one)."""
+        x = self.matrix.transform(features)
+        probabilities = {f"p_{name}": self.models[name].probability(x) for name in RISK_CATEGORIES}
+        none = np.prod([1.0 - p for p in probabilities.values()], axis=0)
+        return pd.DataFrame({**probabilities, "risk_score": 1.0 - none}, index=features.index)
+
+    def contributions(self, features: pd.DataFrame, category: str) -> pd.DataFrame:
+        """Per-row, per-feature contributions to the category's margin (LightGBM SHAP)."""
+        model = self.models[category]
+        if model.booster is None:
+            return pd.DataFrame(0.0, index=features.index, columns=self.feature_names)
+        x = self.matrix.transform(features)
+        values = model.booster.predict(
+            x, pred_contrib=True, num_iteration=model.booster.best_iteration
+        )
+        return pd.DataFrame(
+            np.asarray(values)[:, :-1], index=features.index, columns=self.feature_names
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form; boosters as LightGBM model text."""
+        return {
+            "feature_names": self.feature_names,
+            "categories": self.matrix.categories,
+            "trained_until": self.trained_until,
+            "models": {
+                name: {
+                    "booster": None if m.booster is None else m.booster.model_to_string(),
+                    "base_rate": m.base_rate,
+                    "slope": m.slope,
+                    "intercept": m.intercept,
+                    "valid_average_precision": m.valid_average_precision,
+                }
+                for name, m in self.models.items()
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RiskModel:
+        models = {}
+        for name, m in data["models"].items():
+            booster = None if m["booster"] is None else lgb.Booster(model_str=m["booster"])
+            models[name] = CategoryModel(
+                booster=booster,
+                base_rate=m["base_rate"],
+                slope=m["slope"],
+                intercept=m["intercept"],
+                valid_average_precision=m["valid_average_precision"],
+            )
+        matrix = Matrix(list(data["feature_names"]), dict(data["categories"]))
+        return cls(matrix=matrix, models=models, trained_until=data.get("trained_until", ""))
