@@ -1,0 +1,115 @@
+"""MLflow tracking and the model registry: runs, the `shipment-risk` model and its aliases.
+
+The registered model is a pyfunc whose only artifact is the risk model as JSON (boosters as
+LightGBM text), so loading it never unpickles project objects: `load_risk_model` reads the JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+from mlflow.pyfunc import PythonModel
+
+from models.risk_model import RiskModel
+
+MODEL_NAME = "shipment-risk"
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+_ARTIFACT = "risk_model"
+
+
+class RiskPyfunc(PythonModel):
+    """Serves the risk model as an MLflow pyfunc (input: a catalogued feature frame)."""
+
+    def load_context(self, context: Any) -> None:
+        self.model = RiskModel.from_dict(json.loads(Path(context.artifacts[_ARTIFACT]).read_text()))
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
+        return self.model.predict(model_input)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A registered risk model with its version and where it came from."""
+
+    model: RiskModel
+    version: str
+    run_id: str
+
+
+def connect(tracking_uri: str, artifact_root: Path) -> MlflowClient:
+    """Point MLflow at the store; artifacts of new experiments go under `artifact_root`."""
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    artifact_root.mkdir(parents=True, exist_ok=True)
+    return MlflowClient()
+
+
+def experiment_id(name: str, artifact_root: Path) -> str:
+    """The id of experiment `name`, created with an explicit artifact location if missing."""
+    existing = mlflow.get_experiment_by_name(name)
+    if existing is not None:
+        return str(existing.experiment_id)
+    location = (artifact_root / name).resolve().as_uri()
+    return str(mlflow.create_experiment(name, artifact_location=location))
+
+
+def pip_requirements() -> list[str]:
+    """Pinned requirements of the logged model (explicit: inference costs seconds per model)."""
+    from importlib.metadata import version
+
+    packages = ("lightgbm", "pandas", "numpy", "scikit-learn", "mlflow")
+    return [f"{package}=={version(package)}" for package in packages]
+
+
+def log_risk_model(model: RiskModel) -> str:
+    """Log the model in the active run and register it; return the new version number."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "risk_model.json"
+        path.write_text(json.dumps(model.to_dict()))
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=RiskPyfunc(),
+            artifacts={_ARTIFACT: str(path)},
+            pip_requirements=pip_requirements(),
+            registered_model_name=MODEL_NAME,
+        )
+    return str(info.registered_model_version)
+
+
+def set_alias(client: MlflowClient, alias: str, version: str) -> None:
+    client.set_registered_model_alias(MODEL_NAME, alias, version)
+
+
+def version_for_alias(client: MlflowClient, alias: str) -> str | None:
+    """The version behind an alias, or None when the alias (or the model) does not exist."""
+    try:
+        return str(client.get_model_version_by_alias(MODEL_NAME, alias).version)
+    except MlflowException:
+        return None
+
+
+def load_risk_model(
+    client: MlflowClient, *, alias: str | None = None, version: str | None = None
+) -> LoadedModel:
+    """Load a registered version (by alias or number) from its JSON artifact."""
+    if alias is not None:
+        details = client.get_model_version_by_alias(MODEL_NAME, alias)
+    else:
+        details = client.get_model_version(MODEL_NAME, str(version))
+    with tempfile.TemporaryDirectory() as folder:
+        local = mlflow.artifacts.download_artifacts(
+            f"models:/{MODEL_NAME}/{details.version}", dst_path=folder
+        )
+        text = (Path(local) / "artifacts" / "risk_model.json").read_text()
+    return LoadedModel(
+        RiskModel.from_dict(json.loads(text)), str(details.version), str(details.run_id)
+    )
