@@ -43,8 +43,10 @@ class Matrix:
         columns: dict[str, Any] = {}
         for name in self.feature_names:
             if name in self.categories:
+                levels = self.categories[name]
                 values = frame[name].astype("str")
-                columns[name] = pd.Categorical(values, categories=self.categories[name])
+                known = values.where(values.isin(levels))
+                columns[name] = pd.Categorical(known, categories=levels)
             else:
                 columns[name] = frame[name].astype("float64").to_numpy()
         return pd.DataFrame(columns, index=frame.index)
