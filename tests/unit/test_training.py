@@ -85,7 +85,7 @@ def test_contributions_follow_the_signal() -> None:
     rows = features.head(500)
     contributions = trained().contributions(rows, "ods")
     assert list(contributions.columns) == FEATURES
-    assert np.corrcoef(rows["signal"], contributions["signal"])[0, 1] > 0.8
+    assert np.corrcoef(rows["signal"], contributions["signal"])[0, 1] > 0.7
 
 
 def test_thin_category_falls_back_to_its_base_rate() -> None:
