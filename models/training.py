@@ -76,6 +76,35 @@ def time_split(dates: pd.Series, *, valid_days: int, gap_days: int) -> Split:
     return Split(fit=fit, valid=valid, valid_start=valid_start)
 
 
+@dataclass(frozen=True)
+class TrainingRows:
+    """The labelled rows a model learns from, with their labels and weights (same order)."""
+
+    features: pd.DataFrame
+    labels: pd.DataFrame
+    weights: np.ndarray
+
+
+def training_rows(
+    features: pd.DataFrame, inspections: pd.DataFrame, *, config: TrainConfig
+) -> TrainingRows:
+    """Inspected rows dated before `until` whose result was known before `until`, by date."""
+    known, rows = inspections, features
+    if config.until is not None:
+        cut = pd.Timestamp(config.until)
+        known = inspections[inspections["inspection_date"] < cut]
+        rows = features[features["declaration_date"] < cut]
+    rows = rows[rows["declaration_id"].isin(known["declaration_id"])]
+    rows = rows.sort_values(["declaration_date", "declaration_id"]).reset_index(drop=True)
+    ids = pd.Index(rows["declaration_id"])
+    propensity = known.set_index("declaration_id")["selection_propensity"].reindex(ids)
+    return TrainingRows(
+        features=rows,
+        labels=labels_for(known, ids).reset_index(drop=True),
+        weights=ipw_weights(propensity.reset_index(drop=True), max_weight=config.max_weight),
+    )
+
+
 def train_risk_model(
     features: pd.DataFrame,
     inspections: pd.DataFrame,
@@ -86,43 +115,23 @@ def train_risk_model(
     """Fit one calibrated booster per category on the inspected rows of `features`.
 
     Args:
-        features: one row per declaration, indexed or keyed by `declaration_id`, with
-            `declaration_date` and every column of `feature_names`.
-        inspections: canonical inspection results known at training time.
+        features: one row per declaration with `declaration_id`, `declaration_date` and every
+            column of `feature_names`.
+        inspections: canonical inspection results.
         feature_names: the catalogued model features to use, in order.
-        config: split, boosting and weighting options.
+        config: cut date, split, boosting and weighting options.
     """
-    labelled = _labelled_rows(features, inspections, until=config.until)
-    matrix = Matrix.fit(labelled, feature_names)
-    x = matrix.transform(labelled)
-    labels = labels_for(inspections, pd.Index(labelled["declaration_id"]))
-    propensity = (
-        inspections.set_index("declaration_id")["selection_propensity"]
-        .reindex(labelled["declaration_id"])
-        .reset_index(drop=True)
-    )
-    weights = ipw_weights(propensity, max_weight=config.max_weight)
+    rows = training_rows(features, inspections, config=config)
+    matrix = Matrix.fit(rows.features, feature_names)
+    x = matrix.transform(rows.features)
     split = time_split(
-        labelled["declaration_date"], valid_days=config.valid_days, gap_days=config.gap_days
+        rows.features["declaration_date"], valid_days=config.valid_days, gap_days=config.gap_days
     )
     models = {
-        name: _fit_category(x, labels[name].to_numpy(), weights, split, matrix, config)
+        name: _fit_category(x, rows.labels[name].to_numpy(), rows.weights, split, matrix, config)
         for name in RISK_CATEGORIES
     }
-    return RiskModel(matrix=matrix, models=models, trained_until=_trained_until(labelled))
-
-
-def _labelled_rows(
-    features: pd.DataFrame, inspections: pd.DataFrame, *, until: dt.date | None
-) -> pd.DataFrame:
-    known = inspections
-    rows = features
-    if until is not None:
-        cut = pd.Timestamp(until)
-        known = inspections[inspections["inspection_date"] < cut]
-        rows = features[features["declaration_date"] < cut]
-    rows = rows[rows["declaration_id"].isin(known["declaration_id"])]
-    return rows.sort_values(["declaration_date", "declaration_id"]).reset_index(drop=True)
+    return RiskModel(matrix=matrix, models=models, trained_until=_trained_until(rows.features))
 
 
 def _trained_until(labelled: pd.DataFrame) -> str:

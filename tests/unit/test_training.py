@@ -12,7 +12,14 @@ from sklearn.metrics import roc_auc_score
 from models.baselines import fit_logistic_baseline, profile_scores, random_scores
 from models.gate import GateConfig, promotion_gate
 from models.risk_model import RiskModel
-from models.training import TrainConfig, ipw_weights, labels_for, time_split, train_risk_model
+from models.training import (
+    TrainConfig,
+    ipw_weights,
+    labels_for,
+    time_split,
+    train_risk_model,
+    training_rows,
+)
 
 FEATURES = ["signal", "kind", "noise"]
 
@@ -140,14 +147,8 @@ def test_labels_count_only_environmental_categories() -> None:
 def test_baselines_are_beaten_or_matched_by_the_model() -> None:
     features, inspections, illicit = world()
     model = trained()
-    labelled = features[features["declaration_id"].isin(inspections["declaration_id"])]
-    labelled = labelled.reset_index(drop=True)
-    labels = labels_for(inspections, pd.Index(labelled["declaration_id"])).reset_index(drop=True)
-    propensity = inspections.set_index("declaration_id")["selection_propensity"]
-    weights = ipw_weights(
-        propensity.reindex(labelled["declaration_id"]).reset_index(drop=True), max_weight=50
-    )
-    logistic = fit_logistic_baseline(labelled, labels, weights, model.matrix)
+    rows = training_rows(features, inspections, config=TrainConfig())
+    logistic = fit_logistic_baseline(rows.features, rows.labels, rows.weights, model.matrix)
     auc = {
         "model": roc_auc_score(illicit, model.predict(features)["risk_score"]),
         "logistic": roc_auc_score(illicit, logistic.predict(features)["risk_score"]),
