@@ -1,25 +1,20 @@
 """Charts logged with each training run: PR curves, precision at budget, calibration, importance.
 
-Each function returns a matplotlib Figure (Agg backend, no display needed); the caller logs or
-saves it and closes it.
+Each function returns a matplotlib `Figure` built without pyplot, so no backend or display is
+involved and nothing global changes; the caller logs or saves it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.metrics import precision_recall_curve
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from sklearn.metrics import precision_recall_curve  # noqa: E402
-
-from data_contracts.schemas import RISK_CATEGORIES  # noqa: E402
-from models.risk_model import RiskModel  # noqa: E402
+from data_contracts.schemas import RISK_CATEGORIES
+from models.risk_model import RiskModel
 
 GROUPS = ("overall", *RISK_CATEGORIES)
 _SCORE_COLUMN = {"overall": "risk_score", **{c: f"p_{c}" for c in RISK_CATEGORIES}}
@@ -27,7 +22,8 @@ _SCORE_COLUMN = {"overall": "risk_score", **{c: f"p_{c}" for c in RISK_CATEGORIE
 
 def pr_curves(candidates: dict[str, pd.DataFrame], labels: pd.DataFrame) -> Figure:
     """Precision-recall curves of every candidate, one panel per category."""
-    figure, axes = plt.subplots(1, len(GROUPS), figsize=(4 * len(GROUPS), 3.6), sharey=True)
+    figure = Figure(figsize=(4 * len(GROUPS), 3.6))
+    axes = figure.subplots(1, len(GROUPS), sharey=True)
     for axis, group in zip(axes, GROUPS, strict=True):
         truth = labels["any" if group == "overall" else group].to_numpy(dtype=bool)
         for name, scores in candidates.items():
@@ -46,7 +42,8 @@ def precision_at_budget(metrics: dict[str, dict[str, Any]], *, group: str = "ove
     """Grouped bars: precision in the top k% for each candidate and budget."""
     names = list(metrics)
     budgets = list(metrics[names[0]][group]["at_budget"])
-    figure, axis = plt.subplots(figsize=(7, 3.6))
+    figure = Figure(figsize=(7, 3.6))
+    axis = figure.subplots()
     width = 0.8 / len(names)
     for i, name in enumerate(names):
         values = [metrics[name][group]["at_budget"][b]["precision"] for b in budgets]
@@ -61,7 +58,8 @@ def precision_at_budget(metrics: dict[str, dict[str, Any]], *, group: str = "ove
 
 def calibration(scores: pd.DataFrame, labels: pd.DataFrame, *, bins: int = 10) -> Figure:
     """Reliability diagram: mean predicted probability against observed rate, per category."""
-    figure, axis = plt.subplots(figsize=(4.5, 4.2))
+    figure = Figure(figsize=(4.5, 4.2))
+    axis = figure.subplots()
     for group in GROUPS:
         predicted = scores[_SCORE_COLUMN[group]].to_numpy()
         observed = labels["any" if group == "overall" else group].to_numpy(dtype=float)
@@ -88,7 +86,8 @@ def feature_importance(model: RiskModel, *, top: int = 20) -> tuple[Figure, pd.D
     table["total"] = table.sum(axis=1)
     table = table.sort_values("total", ascending=False)
     shown = table.head(top).iloc[::-1]
-    figure, axis = plt.subplots(figsize=(7, 0.3 * len(shown) + 1.2))
+    figure = Figure(figsize=(7, 0.3 * len(shown) + 1.2))
+    axis = figure.subplots()
     left = np.zeros(len(shown))
     for name in model.models:
         axis.barh(shown.index, shown[name], left=left, label=name)
