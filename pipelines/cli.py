@@ -1,0 +1,292 @@
+"""The `gcrisk` command line: one subcommand per job, each turning options into a flow's config.
+
+Nothing heavy is imported at module level (Prefect, Great Expectations, MLflow, pandas load
+inside the commands), so `gcrisk --help` answers at once. `main()` turns every user mistake into
+one `error: ...` line on stderr and exit status 2; anything unexpected is one line and status 1
+(set GCRISK_DEBUG=1 to see the traceback).
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+# Typer 0.29 vendors Click: its usage errors are these classes, not the `click` package's.
+from typer._click import exceptions as click_errors
+
+from pipelines.settings import Settings, configure_offline_environment
+
+USAGE_ERROR = 2
+INTERNAL_ERROR = 1
+DATE_FORMATS = ["%Y-%m-%d"]
+
+app = typer.Typer(
+    name="gcrisk",
+    help="Find likely illegal waste, ODS and wildlife shipments among customs declarations.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class UserError(Exception):
+    """A mistake the user can fix; shown as one `error:` line."""
+
+
+class TableKind(enum.StrEnum):
+    """The received tables gcrisk validates and ingests."""
+
+    declarations = "declarations"
+    inspections = "inspections"
+
+
+Today = Annotated[
+    datetime.datetime | None,
+    typer.Option(
+        formats=DATE_FORMATS, help="Dates after this day count as future [default: today]"
+    ),
+]
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step")] = False,
+) -> None:
+    """Green Customs risk pipeline (outputs under $GCRISK_HOME, default ./gcrisk-home)."""
+    logging.getLogger("gcrisk").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8) or Parquet file", show_default=False)],
+    kind: Annotated[TableKind, typer.Option(help="Contract to check against", show_default=False)],
+    out: Annotated[Path, typer.Option(help="Folder for the outputs", show_default=False)],
+    today: Today = None,
+) -> None:
+    """Validate FILE: write valid.parquet, quarantine.parquet and validation.json to --out."""
+    from pipelines.flows._runtime import run_flow
+    from pipelines.flows.validate import ValidateConfig, validate_flow
+
+    config = ValidateConfig(file=file, kind=kind.value, out=out, today=_day(today))
+    with _progress(f"validating {file.name}"):
+        summary = run_flow(validate_flow, config)
+    _print_counts(summary.model_dump())
+    typer.echo(f"  wrote {out / 'valid.parquet'}, quarantine.parquet, validation.json")
+
+
+@app.command()
+def ingest(
+    kind: Annotated[TableKind, typer.Argument(help="Which table FILE feeds", show_default=False)],
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8) or Parquet file", show_default=False)],
+    today: Today = None,
+) -> None:
+    """Validate FILE, keep its bad rows in quarantine and upsert the rest into the warehouse."""
+    from pipelines.flows._runtime import run_flow
+    from pipelines.flows.ingest import IngestConfig, ingest_flow
+
+    config = IngestConfig(file=file, kind=kind.value, today=_day(today))
+    with _progress(f"ingesting {file.name}"):
+        summary = run_flow(ingest_flow, config)
+    _print_counts(summary.model_dump())
+    typer.echo(
+        f"  warehouse {summary.warehouse}: {summary.inserted:,} inserted, "
+        f"{summary.replaced:,} replaced, {summary.table_rows:,} rows in {kind.value}"
+        + ("; ids pseudonymised" if summary.pseudonymised else "")
+    )
+
+
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Option(help="Folder for the world's files", show_default=False)],
+    declarations: Annotated[int, typer.Option(min=1, help="Number of declarations")] = 200_000,
+    start: Annotated[
+        datetime.datetime, typer.Option(formats=DATE_FORMATS, help="First day (YYYY-MM-DD)")
+    ] = datetime.datetime(2024, 1, 1),
+    months: Annotated[int, typer.Option(min=1, max=240, help="Months of trade")] = 24,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed (same seed, same bytes)")] = 7,
+    scenario: Annotated[str | None, typer.Option(help="Trainer scenario name")] = None,
+) -> None:
+    """Simulate a customs world: declarations, inspections, truth (.parquet) and world.json."""
+    from pipelines.flows._runtime import run_flow
+    from pipelines.flows.simulate import SimulateConfig, known_scenarios, simulate_flow
+
+    if scenario is not None and scenario not in known_scenarios():
+        raise UserError(f"unknown scenario {scenario!r}; known: {', '.join(known_scenarios())}")
+    config = SimulateConfig(
+        out=out,
+        declarations=declarations,
+        start=start.date(),
+        months=months,
+        seed=seed,
+        scenario=scenario,
+    )
+    with _progress(f"simulating {declarations:,} declarations"):
+        summary = run_flow(simulate_flow, config)
+    typer.echo(
+        f"simulated {summary.declarations:,} declarations and {summary.inspections:,} "
+        f"inspection results over {months} months (seed {seed})"
+    )
+    typer.echo(f"  wrote {out}: {', '.join(Path(name).name for name in summary.files)}")
+
+
+@app.command()
+def demo(
+    declarations: Annotated[int, typer.Option(min=1, help="Declarations in the world")] = 50_000,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed")] = 7,
+) -> None:
+    """Run the whole story on a simulated world under $GCRISK_HOME/demo."""
+    from pipelines.flows._runtime import run_flow
+    from pipelines.flows.demo import DemoConfig, demo_flow
+
+    config = DemoConfig(out=Settings().demo_dir, declarations=declarations, seed=seed)
+    with _progress("demo"):
+        summary = run_flow(demo_flow, config)
+    width = max(len(step.step) for step in summary.steps)
+    typer.echo(f"{'step':<{width}}  {'seconds':>7}  result")
+    for step in summary.steps:
+        typer.echo(f"{step.step:<{width}}  {step.seconds:>7.1f}  {step.result}")
+    typer.echo("")
+    for label, place in summary.where.items():
+        typer.echo(f"{label + ':':<{width + 2}} {place}")
+
+
+def _day(value: datetime.datetime | None) -> datetime.date | None:
+    return value.date() if value is not None else None
+
+
+def _print_counts(summary: dict[str, Any]) -> None:
+    typer.echo(
+        f"{Path(summary['file']).name} ({summary['kind']}): {summary['rows_in']:,} rows in, "
+        f"{summary['rows_valid']:,} valid, {summary['rows_quarantined']:,} quarantined"
+    )
+    for reason, count in sorted(summary["reasons"].items(), key=lambda item: -item[1]):
+        typer.echo(f"  {count:>9,}  {reason}")
+    if summary["extra_columns"]:
+        typer.echo(f"  extra columns kept and reported: {', '.join(summary['extra_columns'])}")
+
+
+class _StatusHandler(logging.Handler):
+    """Shows the latest step log line in the progress spinner."""
+
+    def __init__(self, update: Callable[[str], None]) -> None:
+        super().__init__(logging.INFO)
+        self.update = update
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.update(record.getMessage())
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[None]:
+    """A spinner on stderr while a long step runs (only on a terminal; silent in pipes)."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield
+        return
+    logger = logging.getLogger("gcrisk")
+    with console.status(label) as status:
+        handler = _StatusHandler(lambda message: status.update(f"{label}: {message}"))
+        previous = logger.level
+        logger.addHandler(handler)
+        logger.setLevel(min(previous or logging.WARNING, logging.INFO))
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(previous)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _fail(message: str, code: int = USAGE_ERROR) -> NoReturn:
+    sys.stderr.write(f"error: {_one_line(message).replace('Value error, ', '')}\n")
+    sys.exit(code)
+
+
+def _validation_message(error: Any) -> str:
+    """First problem of a pydantic ValidationError as `field: message`."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    message = str(first.get("msg", error)).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def _describe(error: Exception) -> tuple[str, int]:
+    """The one-line message and exit status for an error raised by a command."""
+    import pydantic
+
+    from data_contracts.coercion import TableError
+    from pipelines.warehouse import WarehouseError
+
+    if isinstance(error, pydantic.ValidationError):
+        return _validation_message(error), USAGE_ERROR
+    # OSError: unwritable --out, a full disk, a path that is a file: the environment, not code.
+    if isinstance(error, UserError | TableError | WarehouseError | OSError):
+        return str(error), USAGE_ERROR
+    if os.environ.get("GCRISK_DEBUG"):
+        traceback.print_exc()
+    message = f"unexpected {type(error).__name__}: {error} (GCRISK_DEBUG=1 shows the traceback)"
+    return message, INTERNAL_ERROR
+
+
+class _StderrHandler(logging.Handler):
+    """Writes to whatever `sys.stderr` is at the time (so captured output sees it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(self.format(record) + "\n")
+
+
+def _setup_logging() -> None:
+    logger = logging.getLogger("gcrisk")
+    if not any(isinstance(handler, _StderrHandler) for handler in logger.handlers):
+        handler = _StderrHandler(logging.INFO)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Entry point of the `gcrisk` script."""
+    try:
+        settings = configure_offline_environment()
+        settings.prefect_home.mkdir(parents=True, exist_ok=True)
+    except ValueError as error:  # a GCRISK_ variable that does not parse
+        _fail(f"bad GCRISK_ setting: {_validation_message(error)}")
+    except OSError as error:
+        _fail(f"cannot use GCRISK_HOME: {error}")
+    _setup_logging()
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="gcrisk", standalone_mode=False)
+    except click_errors.NoArgsIsHelpError as error:
+        typer.echo(error.ctx.get_help() if error.ctx else error.format_message())
+        sys.exit(0)
+    except click_errors.UsageError as error:
+        _fail(error.format_message())
+    except typer.Abort:
+        _fail("aborted", 130)
+    except click_errors.ClickException as error:
+        _fail(error.format_message(), error.exit_code)
+    except Exception as error:
+        _fail(*_describe(error))
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Prefect flows, one module per job; run in-process by the CLI (see `_runtime`)."""

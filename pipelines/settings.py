@@ -1,0 +1,88 @@
+"""Environment settings (``GCRISK_*`` variables) and the offline environment the CLI runs in.
+
+Only `pipelines/` reads these. The pseudonym key is a `SecretStr`: its repr, str and JSON form are
+masked, so it never reaches a log line, a Prefect parameter or an MLflow tag by accident.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where gcrisk keeps its data and how it reaches MLflow; read from ``GCRISK_*`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="GCRISK_", extra="ignore", frozen=True)
+
+    home: Path = Field(default=Path("gcrisk-home"), description="Data directory (GCRISK_HOME)")
+    mlflow_uri: str | None = Field(
+        default=None, description="MLflow tracking URI; default sqlite:///<home>/mlflow.db"
+    )
+    pseudonym_key: SecretStr | None = Field(
+        default=None, description="Key for HMAC pseudonyms of trader and declarant ids"
+    )
+
+    @field_validator("home")
+    @classmethod
+    def _absolute(cls, home: Path) -> Path:
+        return home.expanduser().resolve()
+
+    @field_validator("mlflow_uri", "pseudonym_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `GCRISK_PSEUDONYM_KEY=` (exported but empty) means "no key", not "the empty key".
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def tracking_uri(self) -> str:
+        """The MLflow tracking URI in force (the variable, else the SQLite store under home)."""
+        return self.mlflow_uri or f"sqlite:///{self.home / 'mlflow.db'}"
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The DuckDB warehouse file."""
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def prefect_home(self) -> Path:
+        """Prefect's own home (profiles, the local server database), kept under ours."""
+        return self.home / "prefect"
+
+    @property
+    def demo_dir(self) -> Path:
+        """Where `gcrisk demo` writes its simulated world and outputs."""
+        return self.home / "demo"
+
+    def key_bytes(self) -> bytes | None:
+        """The pseudonym key as bytes, or None when pseudonymisation is off."""
+        if self.pseudonym_key is None:
+            return None
+        return self.pseudonym_key.get_secret_value().encode("utf-8")
+
+
+def configure_offline_environment(settings: Settings | None = None) -> Settings:
+    """Turn telemetry off and point Prefect at our home; call before importing prefect or mlflow.
+
+    Uses `os.environ.setdefault`, so a variable the operator set explicitly (for instance
+    PREFECT_API_URL for a real server, or PREFECT_HOME) wins.
+    """
+    settings = settings or Settings()
+    defaults = {
+        "DO_NOT_TRACK": "true",  # MLflow ignores "1"
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "GX_ANALYTICS_ENABLED": "false",
+        # Busy-waiting OpenMP threads make two processes on two cores 5-10x slower.
+        "OMP_WAIT_POLICY": "PASSIVE",
+        "PREFECT_HOME": str(settings.prefect_home),
+        # 20 s (the default) is tight for the temporary server on two busy cores.
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+        "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
+    }
+    for name, value in defaults.items():
+        os.environ.setdefault(name, value)
+    return settings
