@@ -24,13 +24,19 @@ class Matrix:
     categories: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, frame: pd.DataFrame, feature_names: list[str]) -> Matrix:
-        """Record which features are categorical and their levels (sorted, so stable)."""
+    def fit(
+        cls, frame: pd.DataFrame, feature_names: list[str], *, categorical: list[str] | None = None
+    ) -> Matrix:
+        """Record the categorical features (named, or not numeric) and their sorted levels."""
+        named = set(categorical or [])
         categories = {
             name: sorted(frame[name].dropna().astype("str").unique().tolist())
             for name in feature_names
-            if not pd.api.types.is_numeric_dtype(frame[name])
-            and not pd.api.types.is_bool_dtype(frame[name])
+            if name in named
+            or not (
+                pd.api.types.is_numeric_dtype(frame[name])
+                or pd.api.types.is_bool_dtype(frame[name])
+            )
         }
         return cls(list(feature_names), categories)
 

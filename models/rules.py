@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any, Literal
 
 import numpy as np
@@ -147,6 +148,17 @@ def load_profiles(
     if duplicated:
         raise ProfileError(f"duplicate profile ids: {', '.join(duplicated)}")
     return ProfileSet(tuple(sorted(profiles, key=lambda p: p.id)))
+
+
+def packaged_profiles(*, known_fields: Iterable[str] | None = None) -> ProfileSet:
+    """The profiles shipped in `models/profiles/*.yaml`."""
+    folder = resources.files("models.profiles")
+    documents = {
+        f"models/profiles/{item.name}": item.read_text(encoding="utf-8")
+        for item in folder.iterdir()
+        if item.name.endswith(".yaml")
+    }
+    return load_profiles(documents, known_fields=known_fields)
 
 
 def fire(

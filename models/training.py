@@ -111,6 +111,7 @@ def train_risk_model(
     *,
     feature_names: list[str],
     config: TrainConfig,
+    categorical: list[str] | None = None,
 ) -> RiskModel:
     """Fit one calibrated booster per category on the inspected rows of `features`.
 
@@ -120,9 +121,10 @@ def train_risk_model(
         inspections: canonical inspection results.
         feature_names: the catalogued model features to use, in order.
         config: cut date, split, boosting and weighting options.
+        categorical: features to treat as categories even when numeric (e.g. HS chapter).
     """
     rows = training_rows(features, inspections, config=config)
-    matrix = Matrix.fit(rows.features, feature_names)
+    matrix = Matrix.fit(rows.features, feature_names, categorical=categorical)
     x = matrix.transform(rows.features)
     split = time_split(
         rows.features["declaration_date"], valid_days=config.valid_days, gap_days=config.gap_days

@@ -1,0 +1,1 @@
+"""Expert risk profiles as YAML documents (one per file), loaded by `models.rules`."""
