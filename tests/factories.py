@@ -28,7 +28,7 @@ def _hs_codes(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]
     hs6 = np.where(rng.random(n) < 0.4, rng.choice(regime, n), rng.choice(ordinary, n))
     suffix = rng.choice(np.array(["", "00", "0000", "10"]), n)
     codes = pd.Series(hs6, dtype="str") + pd.Series(suffix, dtype="str")
-    descriptions = pd.Series(hs6).map(reference.hs6_descriptions()).to_numpy()
+    descriptions = pd.Series(hs6).map(reference.hs6_descriptions()).str.strip().to_numpy()
     return codes.to_numpy(), descriptions
 
 

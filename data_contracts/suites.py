@@ -1,0 +1,206 @@
+"""The declaration, inspection and score contracts as Great Expectations (GX Core 1.x) suites.
+
+Built from `data_contracts.schemas`, so a column added there is checked here. Every expectation
+carries a `description` that is also the row's quarantine reason when it fails, so the reasons a
+user sees are the contract's own words. The suites are committed as JSON in `suites/*.json`
+(readable and versioned); a test keeps the files equal to this code.
+
+Two expectations run on columns derived from the canonical frame (`validation.gx_frame`):
+`hs6` (the first six digits of a well-formed `hs_code`) and the row key `__row`. The clock is a
+suite parameter, `{"$PARAMETER": "today"}`, so the suite itself never changes with the date.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+
+from data_contracts import reference
+from data_contracts.coercion import TYPE_REASONS
+from data_contracts.schemas import (
+    FLOWS,
+    LANES,
+    OUTCOMES,
+    QUANTITY_UNITS,
+    SCHEMA_VERSION,
+    SCHEMAS,
+    SELECTION_REASONS,
+    TRANSPORT_MODES,
+    VIOLATION_CATEGORIES,
+    Kind,
+    LogicalType,
+)
+
+#: Type names as GX's pandas engine reports them for the canonical pandas dtypes.
+GX_TYPES: dict[LogicalType, str] = {
+    "string": "str",
+    "date": "datetime64[us]",
+    "timestamp": "datetime64[us]",
+    "float": "float64",
+    "integer": "int64",
+    "boolean": "bool",
+}
+HS_CODE_REGEX = r"^[0-9]{6,10}$"
+COUNTRY_COLUMNS = ("origin_country", "consignment_country", "destination_country")
+TODAY = {"$PARAMETER": "today"}
+
+_Expectations = list[gxe.Expectation]
+
+
+def hs2022_regex() -> str:
+    """Regex for a tariff code whose first six digits are an HS 2022 subheading."""
+    return "^(?:" + "|".join(sorted(reference.hs6_subheadings())) + ")[0-9]{0,4}$"
+
+
+def transit_regex() -> str:
+    """Regex for an empty or pipe-separated list of ISO 3166 alpha-2 codes."""
+    code = "(" + "|".join(sorted(reference.country_codes())) + ")"
+    return rf"^({code}(\|{code})*)?$"
+
+
+def _structure(kind: Kind) -> _Expectations:
+    """Required columns, their types and non-empty required values."""
+    out: _Expectations = []
+    for column in SCHEMAS[kind]:
+        name = column.name
+        out.append(gxe.ExpectColumnToExist(column=name, description=f"{name} column missing"))
+        out.append(
+            gxe.ExpectColumnValuesToBeOfType(
+                column=name,
+                type_=GX_TYPES[column.type],
+                description=f"{name} {TYPE_REASONS[column.type]}",
+            )
+        )
+        if not column.nullable:
+            out.append(
+                gxe.ExpectColumnValuesToNotBeNull(column=name, description=f"{name} is missing")
+            )
+    return out
+
+
+def _allowed(column: str, values: tuple[str, ...]) -> gxe.Expectation:
+    return gxe.ExpectColumnValuesToBeInSet(
+        column=column,
+        value_set=list(values),
+        description=f"{column} not one of {', '.join(values)}",
+    )
+
+
+def _between(column: str, reason: str, **bounds: Any) -> gxe.Expectation:
+    return gxe.ExpectColumnValuesToBeBetween(column=column, description=reason, **bounds)
+
+
+def _unique_id() -> gxe.Expectation:
+    return gxe.ExpectColumnValuesToBeUnique(
+        column="declaration_id", description="declaration_id duplicated"
+    )
+
+
+def _not_future(column: str) -> gxe.Expectation:
+    return _between(column, f"{column} after today", max_value=TODAY)
+
+
+def _declaration_rules() -> _Expectations:
+    countries = sorted(reference.country_codes())
+    return [
+        _unique_id(),
+        _not_future("declaration_date"),
+        _allowed("flow", FLOWS),
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="hs_code", regex=HS_CODE_REGEX, description="hs_code not 6 to 10 digits"
+        ),
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="hs_code",
+            regex=hs2022_regex(),
+            description="hs_code not an HS 2022 subheading",
+        ),
+        *(
+            gxe.ExpectColumnValuesToBeInSet(
+                column=name,
+                value_set=countries,
+                description=f"{name} not an ISO 3166 alpha-2 code",
+            )
+            for name in COUNTRY_COLUMNS
+        ),
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="transit_countries",
+            regex=transit_regex(),
+            description="transit_countries not pipe-separated ISO 3166 alpha-2 codes",
+        ),
+        _allowed("transport_mode", TRANSPORT_MODES),
+        _between("container_count", "container_count < 0", min_value=0),
+        _between("gross_weight_kg", "gross_weight_kg <= 0", min_value=0, strict_min=True),
+        _between("net_weight_kg", "net_weight_kg <= 0", min_value=0, strict_min=True),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="gross_weight_kg",
+            column_B="net_weight_kg",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            description="net_weight_kg > gross_weight_kg",
+        ),
+        _between("quantity", "quantity < 0", min_value=0),
+        _allowed("quantity_unit", QUANTITY_UNITS),
+        _between("customs_value_usd", "customs_value_usd < 0", min_value=0),
+    ]
+
+
+def _inspection_rules() -> _Expectations:
+    pairs = [("clean", "none")] + [
+        ("violation", category) for category in VIOLATION_CATEGORIES if category != "none"
+    ]
+    return [
+        _unique_id(),
+        _not_future("inspection_date"),
+        _allowed("selection_reason", SELECTION_REASONS),
+        _between(
+            "selection_propensity",
+            "selection_propensity not in (0, 1]",
+            min_value=0,
+            max_value=1,
+            strict_min=True,
+        ),
+        _allowed("outcome", OUTCOMES),
+        _allowed("violation_category", VIOLATION_CATEGORIES),
+        gxe.ExpectColumnPairValuesToBeInSet(
+            column_A="outcome",
+            column_B="violation_category",
+            value_pairs_set=pairs,
+            ignore_row_if="either_value_is_missing",
+            description="outcome and violation_category inconsistent (clean if and only if none)",
+        ),
+    ]
+
+
+def _score_rules() -> _Expectations:
+    probabilities = ("risk_score", "p_waste", "p_ods", "p_wildlife", "selection_propensity")
+    return [
+        _unique_id(),
+        *(
+            _between(name, f"{name} not in [0, 1]", min_value=0, max_value=1)
+            for name in probabilities
+        ),
+        _allowed("lane", LANES),
+        _allowed("selection_reason", ("", *SELECTION_REASONS)),
+    ]
+
+
+_RULES = {
+    "declarations": _declaration_rules,
+    "inspections": _inspection_rules,
+    "scores": _score_rules,
+}
+
+
+def build_suite(kind: Kind) -> gx.ExpectationSuite:
+    """The expectation suite of one table, named after it and tagged with the schema version."""
+    suite = gx.ExpectationSuite(name=kind, meta={"schema_version": SCHEMA_VERSION})
+    for expectation in [*_structure(kind), *_RULES[kind]()]:
+        suite.add_expectation(expectation)
+    return suite
+
+
+def suite_to_dict(kind: Kind) -> dict[str, Any]:
+    """The suite as the JSON-ready dict committed in `suites/<kind>.json`."""
+    return build_suite(kind).to_json_dict()
