@@ -45,6 +45,7 @@ GX_TYPES: dict[LogicalType, str] = {
 HS_CODE_REGEX = r"^[0-9]{6,10}$"
 COUNTRY_COLUMNS = ("origin_country", "consignment_country", "destination_country")
 TODAY = {"$PARAMETER": "today"}
+TODAY_MEANING = "the date of validation (midnight); no date may be after it"
 
 _Expectations = list[gxe.Expectation]
 
@@ -195,10 +196,12 @@ _RULES = {
 
 def build_suite(kind: Kind) -> gx.ExpectationSuite:
     """The expectation suite of one table, named after it and tagged with the schema version."""
-    suite = gx.ExpectationSuite(name=kind, meta={"schema_version": SCHEMA_VERSION})
-    for expectation in [*_structure(kind), *_RULES[kind]()]:
-        suite.add_expectation(expectation)
-    return suite
+    # Expectations go in through the constructor: `add_expectation` needs an active context.
+    return gx.ExpectationSuite(
+        name=kind,
+        expectations=[*_structure(kind), *_RULES[kind]()],
+        meta={"schema_version": SCHEMA_VERSION, "parameters": {"today": TODAY_MEANING}},
+    )
 
 
 def suite_to_dict(kind: Kind) -> dict[str, Any]:
