@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from data_contracts.schemas import RISK_CATEGORIES
+from models.monitoring import FeatureReference
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class RiskModel:
     matrix: Matrix
     models: dict[str, CategoryModel]
     trained_until: str = ""
+    reference: FeatureReference | None = None
 
     @property
     def feature_names(self) -> list[str]:
@@ -119,6 +121,7 @@ class RiskModel:
             "feature_names": self.feature_names,
             "categories": self.matrix.categories,
             "trained_until": self.trained_until,
+            "reference": None if self.reference is None else self.reference.to_dict(),
             "models": {
                 name: {
                     "booster": None if m.booster is None else m.booster.model_to_string(),
@@ -144,4 +147,10 @@ class RiskModel:
                 valid_average_precision=m["valid_average_precision"],
             )
         matrix = Matrix(list(data["feature_names"]), dict(data["categories"]))
-        return cls(matrix=matrix, models=models, trained_until=data.get("trained_until", ""))
+        reference = data.get("reference")
+        return cls(
+            matrix=matrix,
+            models=models,
+            trained_until=data.get("trained_until", ""),
+            reference=None if reference is None else FeatureReference.from_dict(reference),
+        )

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sklearn.metrics import average_precision_score
 
 from data_contracts.schemas import RISK_CATEGORIES
+from models.monitoring import FeatureReference
 from models.risk_model import CategoryModel, Matrix, RiskModel
 
 
@@ -133,7 +134,13 @@ def train_risk_model(
         name: _fit_category(x, rows.labels[name].to_numpy(), rows.weights, split, matrix, config)
         for name in RISK_CATEGORIES
     }
-    return RiskModel(matrix=matrix, models=models, trained_until=_trained_until(rows.features))
+    reference = FeatureReference.fit(rows.features[feature_names], categorical=matrix.categorical)
+    return RiskModel(
+        matrix=matrix,
+        models=models,
+        trained_until=_trained_until(rows.features),
+        reference=reference,
+    )
 
 
 def _trained_until(labelled: pd.DataFrame) -> str:

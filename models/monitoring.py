@@ -1,0 +1,131 @@
+"""Drift and missed-violation estimates: population stability and the random stream.
+
+A `FeatureReference` keeps, for every model feature, the bins of its training distribution and
+the share of rows in each, so that any later batch can be compared with it without the training
+data (population stability index, PSI = sum((a - e) * ln(a / e))).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Common reading of PSI: below 0.1 stable, 0.1-0.25 moderate shift, above 0.25 major shift.
+PSI_MODERATE = 0.1
+PSI_MAJOR = 0.25
+_FLOOR = 1e-4
+
+
+@dataclass(frozen=True)
+class FeatureReference:
+    """Training-time bins and shares of each feature (numeric: quantile edges; other: levels)."""
+
+    edges: dict[str, list[float]] = field(default_factory=dict)
+    levels: dict[str, list[str]] = field(default_factory=dict)
+    shares: dict[str, list[float]] = field(default_factory=dict)
+
+    @classmethod
+    def fit(
+        cls, frame: pd.DataFrame, *, categorical: list[str], bins: int = 10
+    ) -> FeatureReference:
+        edges, levels, shares = {}, {}, {}
+        for name in frame.columns:
+            if name in categorical:
+                counts = frame[name].astype("str").value_counts(normalize=True)
+                top = counts.head(30)
+                levels[name] = [str(level) for level in top.index]
+            else:
+                values = frame[name].astype("float64").dropna().to_numpy()
+                quantiles = np.quantile(values, np.linspace(0, 1, bins + 1)) if len(values) else []
+                edges[name] = [float(edge) for edge in np.unique(quantiles)[1:-1]]
+            reference = cls(edges, levels, {})
+            shares[name] = [float(s) for s in reference.distribution(frame[name], name)]
+        return cls(edges, levels, shares)
+
+    def distribution(self, values: pd.Series, name: str) -> np.ndarray:
+        """Share of `values` in each bin of feature `name` (last bins: other level / missing)."""
+        if name in self.levels:
+            text = values.astype("str")
+            codes = pd.Categorical(
+                text.where(text.isin(self.levels[name])), categories=self.levels[name]
+            ).codes
+            slots = np.where(codes < 0, len(self.levels[name]), codes)
+            counts = np.bincount(slots, minlength=len(self.levels[name]) + 1)
+        else:
+            numbers = values.astype("float64").to_numpy()
+            missing = np.isnan(numbers)
+            slots = np.searchsorted(np.asarray(self.edges[name]), numbers[~missing], side="right")
+            counts = np.bincount(slots, minlength=len(self.edges[name]) + 1)
+            counts = np.append(counts, missing.sum())
+        total = counts.sum()
+        return counts / total if total else counts.astype(float)
+
+    def psi(self, frame: pd.DataFrame) -> pd.Series:
+        """PSI of every referenced feature present in `frame`, largest first."""
+        values = {}
+        for name, expected in self.shares.items():
+            if name in frame:
+                actual = self.distribution(frame[name], name)
+                values[name] = population_stability(np.asarray(expected), actual)
+        return pd.Series(values, dtype="float64").sort_values(ascending=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"edges": self.edges, "levels": self.levels, "shares": self.shares}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureReference:
+        return cls(dict(data["edges"]), dict(data["levels"]), dict(data["shares"]))
+
+
+def population_stability(expected: np.ndarray, actual: np.ndarray) -> float:
+    """PSI between two distributions over the same bins (shares floored to avoid log 0)."""
+    e = np.clip(expected, _FLOOR, None)
+    a = np.clip(actual, _FLOOR, None)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def drift_level(psi: float) -> str:
+    """'stable', 'moderate' or 'major'."""
+    if psi >= PSI_MAJOR:
+        return "major"
+    return "moderate" if psi >= PSI_MODERATE else "stable"
+
+
+def missed_violation_estimate(
+    selection_reason: pd.Series,
+    violation: pd.Series,
+    propensity: pd.Series,
+    *,
+    batch_rows: int,
+    targeted_hits: int,
+) -> dict[str, float]:
+    """Estimate from the random stream how many violations targeting left uninspected.
+
+    Random-stream rows are a uniform sample of the declarations nobody targeted, each standing for
+    1/propensity of them (Horvitz-Thompson). Their hits estimate the violations among all
+    untargeted declarations; those the random stream did not find were missed. Inspections
+    themselves miss some violations, so this is a lower bound of what goes through.
+    """
+    random_rows = selection_reason.astype("str").eq("random")
+    sampled = int(random_rows.sum())
+    if sampled == 0:
+        return {
+            "random_inspections": 0.0,
+            "estimated_missed": float("nan"),
+            "estimated_missed_share": float("nan"),
+        }
+    hits = violation[random_rows].astype(float).to_numpy()
+    weights = 1.0 / propensity[random_rows].astype(float).to_numpy()
+    untargeted = float(np.sum(hits * weights))
+    missed = untargeted - float(hits.sum())
+    total = untargeted + targeted_hits
+    return {
+        "random_inspections": float(sampled),
+        "random_hit_rate": float(hits.mean()),
+        "estimated_missed": round(missed, 1),
+        "estimated_missed_share": round(missed / total, 4) if total else 0.0,
+        "batch_rows": float(batch_rows),
+    }
