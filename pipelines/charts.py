@@ -96,3 +96,24 @@ def feature_importance(model: RiskModel, *, top: int = 20) -> tuple[Figure, pd.D
     axis.legend(fontsize="small")
     figure.tight_layout()
     return figure, table
+
+
+def score_distributions(scores: pd.DataFrame) -> Figure:
+    """Histograms of each category's probability, by lane (log-scaled counts)."""
+    figure = Figure(figsize=(4 * len(GROUPS), 3.2))
+    axes = figure.subplots(1, len(GROUPS), sharey=True)
+    colours = {"red": "#b3261e", "yellow": "#d9a400", "green": "#3b7d3b"}
+    for axis, group in zip(axes, GROUPS, strict=True):
+        column = _SCORE_COLUMN[group]
+        values = scores[column].to_numpy(dtype=float)
+        top = float(np.nanmax(values)) if len(values) and np.isfinite(values).any() else 1.0
+        bins = np.linspace(0.0, max(top, 1e-6), 30)
+        for lane, colour in colours.items():
+            chosen = scores["lane"].to_numpy() == lane
+            axis.hist(values[chosen], bins=bins, color=colour, alpha=0.75, label=lane)
+        axis.set_yscale("log")
+        axis.set_title(column)
+    axes[0].set_ylabel("declarations")
+    axes[-1].legend(fontsize="small")
+    figure.tight_layout()
+    return figure
