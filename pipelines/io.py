@@ -201,3 +201,8 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Write a UTF-8 CSV for people to open in a spreadsheet, formulas neutralised, atomically."""
     safe = neutralise_formulas(frame)
     return _write_with(path, "w", lambda stream: safe.to_csv(stream, index=False))
+
+
+def write_text(text: str, path: str | os.PathLike[str]) -> Path:
+    """Write UTF-8 text (a report page) atomically."""
+    return _write_with(path, "w", lambda stream: stream.write(text))

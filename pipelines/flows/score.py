@@ -1,0 +1,154 @@
+"""`score-batch`: the risk unit's daily job.
+
+Validate a batch (bad rows to quarantine), upsert it into the warehouse, build its features from
+snapshots of everything known before the batch, score it with the champion (or profiles alone
+when there is none), select within capacity, explain, and write scores, report and summary.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from prefect import flow
+from pydantic import BaseModel, Field
+
+from models.scoring import PROFILES_ONLY
+from models.selection import SelectionConfig
+from pipelines import io
+from pipelines.flows._runtime import get_logger, step
+from pipelines.flows.ingest import load_warehouse, pseudonymise_ids
+from pipelines.flows.validate import ValidationSummary, read_received, validate_table
+from pipelines.scoring_run import (
+    Champion,
+    build_batch_features,
+    capacity_per_office,
+    load_champion,
+    log_scoring_run,
+    score_features,
+    store_scores,
+    write_score_outputs,
+)
+from pipelines.settings import Settings
+from pipelines.warehouse import utc_now
+
+
+class ScoreConfig(BaseModel):
+    """One batch to score and how much the unit can inspect."""
+
+    file: Path = Field(description="Batch of declarations, CSV (UTF-8) or Parquet")
+    out: Path = Field(description="Folder for scores, quarantine, summary and report")
+    budget: float = Field(default=0.05, gt=0, le=1, description="Red-lane share of the batch")
+    exploration: float = Field(default=0.10, ge=0, le=1, description="Random share of capacity")
+    capacity: Path | None = Field(
+        default=None, description="CSV of office, inspections_per_day (replaces --budget)"
+    )
+    today: datetime.date | None = Field(default=None, description="Reference day for dates")
+    seed: int = Field(default=0, ge=0, description="Seed of the random exploration stream")
+
+
+class ScoreSummary(BaseModel):
+    """The counts and versions written to summary.json."""
+
+    file: str
+    rows_in: int
+    rows_scored: int
+    rows_quarantined: int
+    lanes: dict[str, int]
+    selection_reasons: dict[str, int]
+    categories: dict[str, int]
+    rules_fired: dict[str, int]
+    model_version: str
+    model_fingerprint: str
+    data_fingerprint: str
+    as_of: str
+    banner: str | None
+    drift: dict[str, float]
+    outputs: dict[str, str]
+    mlflow_run_id: str | None = None
+
+
+@step(name="load-champion", retries=1)
+def champion_model(settings: Settings) -> Champion:
+    """The champion model, or a reason why lanes come from profiles alone."""
+    champion = load_champion(settings)
+    if champion.model is None:
+        get_logger().warning("no usable champion: %s", champion.banner)
+    else:
+        get_logger().info("scoring with shipment-risk version %s", champion.version)
+    return champion
+
+
+@step(name="build-scoring-features")
+def batch_features(warehouse: Path, batch: pd.DataFrame) -> pd.DataFrame:
+    """Join the batch to the warehouse's state as of its earliest day."""
+    features = build_batch_features(warehouse, batch)
+    get_logger().info("built features for %d declarations", len(features))
+    return features
+
+
+@step(name="score-and-select")
+def score(
+    features: pd.DataFrame, batch: pd.DataFrame, champion: Champion, config: ScoreConfig
+) -> pd.DataFrame:
+    """Probabilities, profiles, lanes within capacity and reasons."""
+    selection = SelectionConfig(
+        budget=config.budget, exploration=config.exploration, seed=config.seed
+    )
+    capacity = capacity_per_office(config.capacity, batch) if config.capacity else None
+    scores = score_features(features, batch, champion, selection, capacity)
+    lanes = scores["lane"].value_counts().to_dict()
+    get_logger().info("scored %d declarations: %s", len(scores), lanes)
+    return scores
+
+
+@step(name="write-score-outputs", retries=2)
+def write_outputs(
+    scores: pd.DataFrame,
+    features: pd.DataFrame,
+    batch: pd.DataFrame,
+    quarantine: pd.DataFrame,
+    validation: ValidationSummary,
+    champion: Champion,
+    config: ScoreConfig,
+    settings: Settings,
+) -> dict[str, Any]:
+    """scores.parquet/.csv, quarantine.parquet, report.html, summary.json; the scores table."""
+    summary = write_score_outputs(
+        scores, features, batch, quarantine, validation, champion, out=config.out
+    )
+    store_scores(settings.warehouse_path, scores)
+    get_logger().info("wrote %d scores to %s and the warehouse", len(scores), config.out)
+    return summary
+
+
+@flow(name="score-batch", validate_parameters=True)
+def score_flow(config: ScoreConfig) -> ScoreSummary:
+    """Validate, featurise, score and select one batch; write scores, quarantine and report."""
+    settings = Settings()
+    started = utc_now()
+    frame = read_received(config.file)
+    result = validate_table(frame, "declarations", config.today)
+    validation = ValidationSummary.of(result, file=config.file, kind="declarations")
+    result = pseudonymise_ids(result, settings.key_bytes())
+    load_warehouse(
+        settings.warehouse_path,
+        "declarations",
+        result,
+        source=str(config.file.resolve()),
+        at=started,
+    )
+    champion = champion_model(settings)
+    features = batch_features(settings.warehouse_path, result.valid)
+    scores = score(features, result.valid, champion, config)
+    summary = write_outputs(
+        scores, features, result.valid, result.quarantine, validation, champion, config, settings
+    )
+    summary["mlflow_run_id"] = log_scoring_run(summary, settings)
+    io.write_json(summary, config.out / "summary.json")
+    return ScoreSummary(**summary)
+
+
+__all__ = ["PROFILES_ONLY", "ScoreConfig", "ScoreSummary", "score_flow"]
