@@ -108,7 +108,7 @@ def ingest_flow(config: IngestConfig) -> IngestSummary:
     started = utc_now()
     source = str(config.file.resolve())
     frame = read_received(config.file)
-    result = validate_table(frame, config.kind, config.today)
+    result = validate_table(frame, config.kind, config.today, source=config.file)
     validation = ValidationSummary.of(result, file=config.file, kind=config.kind)
     result = pseudonymise_ids(result, settings.key_bytes())
     counts = load_warehouse(settings.warehouse_path, config.kind, result, source=source, at=started)

@@ -10,6 +10,7 @@ import pandas as pd
 from prefect import flow
 from pydantic import BaseModel, Field
 
+from data_contracts.coercion import TableError
 from data_contracts.validation import ValidationResult, validate
 from pipelines import io
 from pipelines.flows._runtime import get_logger, step
@@ -58,10 +59,23 @@ def read_received(path: Path) -> pd.DataFrame:
 
 @step(name="validate-table")
 def validate_table(
-    frame: pd.DataFrame, kind: TableKind, today: datetime.date | None
+    frame: pd.DataFrame,
+    kind: TableKind,
+    today: datetime.date | None,
+    *,
+    source: Path | str | None = None,
 ) -> ValidationResult:
-    """Split a table into valid and quarantined rows by its contract."""
-    result = validate(frame, kind, today=today)
+    """Split a table into valid and quarantined rows by its contract.
+
+    Raises:
+        TableError: the table as a whole is unusable; the message names `source` when given.
+    """
+    try:
+        result = validate(frame, kind, today=today)
+    except TableError as error:
+        if source is None:
+            raise
+        raise TableError(f"{source}: {error}") from None
     get_logger().info(
         "%s: %d rows in, %d valid, %d quarantined",
         kind,
@@ -88,7 +102,7 @@ def write_validation_outputs(
 def validate_flow(config: ValidateConfig) -> ValidationSummary:
     """Validate one received file and write its valid rows, quarantine and counts."""
     frame = read_received(config.file)
-    result = validate_table(frame, config.kind, config.today)
+    result = validate_table(frame, config.kind, config.today, source=config.file)
     summary = ValidationSummary.of(result, file=config.file, kind=config.kind)
     write_validation_outputs(result, summary, config.out)
     return summary
