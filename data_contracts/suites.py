@@ -63,10 +63,15 @@ def transit_regex() -> str:
 
 def _structure(kind: Kind) -> _Expectations:
     """Required columns, their types and non-empty required values."""
-    out: _Expectations = []
+    out: _Expectations = [
+        gxe.ExpectTableColumnsToMatchSet(
+            column_set=[column.name for column in SCHEMAS[kind]],
+            exact_match=False,  # extra columns are kept and reported, not refused
+            description="required columns missing",
+        )
+    ]
     for column in SCHEMAS[kind]:
         name = column.name
-        out.append(gxe.ExpectColumnToExist(column=name, description=f"{name} column missing"))
         out.append(
             gxe.ExpectColumnValuesToBeOfType(
                 column=name,

@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 
 from data_contracts import reference
-from data_contracts.schemas import DECLARATION_COLUMNS, INSPECTION_COLUMNS, PANDAS_DTYPES, Column
+from data_contracts.schemas import (
+    DECLARATION_COLUMNS,
+    INSPECTION_COLUMNS,
+    PANDAS_DTYPES,
+    SCORE_COLUMNS,
+    Column,
+)
 
 _TRADERS = np.array([f"T{i:04d}" for i in range(1, 9)])
 _DECLARANTS = np.array([f"B{i:03d}" for i in range(1, 5)])
@@ -96,3 +102,30 @@ def valid_inspections(
         }
     )
     return _canonical(frame, INSPECTION_COLUMNS)
+
+
+def valid_scores(declarations: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
+    """Contract-valid scores for every declaration (lanes and selection consistent)."""
+    rng = np.random.default_rng(seed)
+    n = len(declarations)
+    p = np.round(rng.beta(0.5, 8.0, (n, 3)), 4)
+    risk = np.round(1.0 - np.prod(1.0 - p, axis=1), 4)
+    selected = risk >= np.quantile(risk, 0.8)
+    frame = pd.DataFrame(
+        {
+            "declaration_id": declarations["declaration_id"].to_numpy(),
+            "risk_score": risk,
+            "p_waste": p[:, 0],
+            "p_ods": p[:, 1],
+            "p_wildlife": p[:, 2],
+            "lane": np.select([risk >= 0.5, risk >= 0.2], ["red", "yellow"], default="green"),
+            "selected": selected,
+            "selection_reason": np.where(selected, "model", ""),
+            "selection_propensity": np.where(selected, 1.0, 0.0),
+            "rules_fired": np.where(risk >= 0.5, "W01|X02", ""),
+            "reasons": np.where(selected, "high unit value; transit hub", ""),
+            "model_version": "3",
+            "scored_at": pd.Timestamp("2025-01-15 02:00:00"),
+        }
+    )
+    return _canonical(frame, SCORE_COLUMNS)
