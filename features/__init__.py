@@ -1,1 +1,33 @@
-"""features package."""
+"""Point-in-time features for customs risk: one definition, a training path and a scoring path."""
+
+from features.build import (
+    CONTEXT_COLUMNS,
+    KEY_COLUMNS,
+    Snapshots,
+    build_scoring_features,
+    build_snapshots,
+    build_training_features,
+)
+from features.catalogue import (
+    CATALOGUE,
+    Feature,
+    categorical_feature_names,
+    describe,
+    model_feature_names,
+)
+from features.text_model import DescriptionMismatch
+
+__all__ = [
+    "CATALOGUE",
+    "CONTEXT_COLUMNS",
+    "KEY_COLUMNS",
+    "DescriptionMismatch",
+    "Feature",
+    "Snapshots",
+    "build_scoring_features",
+    "build_snapshots",
+    "build_training_features",
+    "categorical_feature_names",
+    "describe",
+    "model_feature_names",
+]

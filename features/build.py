@@ -1,0 +1,127 @@
+"""The two execution paths over one feature definition.
+
+* `build_training_features(declarations, inspections)`: every row as of its own date, over the
+  whole history (what a model is trained on).
+* `build_snapshots(declarations, inspections, as_of)` then `build_scoring_features(batch,
+  snapshots)`: a new batch joined to the state as of a date (what batch scoring runs).
+
+Point-in-time rule (day granularity): a row dated t sees declarations dated before t and
+inspection results recorded before t; rows of the same day never see each other. A scoring row
+sees the snapshot's state, i.e. everything before `as_of`; `as_of` must not be after the batch's
+earliest date. For a one-day batch at t with `as_of = t`, both paths give the same features.
+
+Only the history part differs between the paths (`history.asof_states` versus
+`history.snapshot_tables` + `history.join_states`, and the monthly description model); every
+feature is then computed from the same per-row functions in `_assemble`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from features.catalogue import CATALOGUE
+from features.description import description_features
+from features.history import asof_states, join_states, snapshot_tables
+from features.party import party_features
+from features.prepare import day_numbers, prepare
+from features.route import route_features
+from features.tariff import tariff_features
+from features.text_model import MISMATCH_COLUMNS, DescriptionMismatch, rolling_mismatch
+from features.value import value_features
+
+#: Columns that identify a row of the feature frame; they are not features.
+KEY_COLUMNS = ("declaration_id", "declaration_date")
+#: Declaration columns carried along so `catalogue.describe` can name codes and countries.
+CONTEXT_COLUMNS = (
+    "hs_code",
+    "origin_country",
+    "consignment_country",
+    "transit_countries",
+    "destination_country",
+)
+
+
+@dataclass(frozen=True)
+class Snapshots:
+    """History state as of a date: per-key tables and the fitted description model."""
+
+    as_of: pd.Timestamp
+    tables: dict[str, pd.DataFrame] = field(repr=False)
+    description_model: DescriptionMismatch = field(repr=False)
+    description_cut: pd.Timestamp = field(default=pd.NaT)
+
+
+def model_cut(as_of: pd.Timestamp) -> pd.Timestamp:
+    """Cut date of the description model used on `as_of`: the first day of its month."""
+    return as_of.to_period("M").start_time
+
+
+def _assemble(prepared: pd.DataFrame, state: pd.DataFrame, mismatch: np.ndarray) -> pd.DataFrame:
+    """Every catalogued feature from prepared rows, their history state and mismatch scores."""
+    tariff = tariff_features(prepared)
+    families = [
+        tariff,
+        route_features(prepared, state),
+        value_features(prepared, state, tariff["permit_present"].to_numpy()),
+        party_features(prepared, state),
+        description_features(prepared),
+        pd.DataFrame(mismatch.reshape(-1, 2), columns=list(MISMATCH_COLUMNS)),
+    ]
+    values = {name: family[name].to_numpy() for family in families for name in family.columns}
+    columns = {
+        name: prepared[name].reset_index(drop=True) for name in (*KEY_COLUMNS, *CONTEXT_COLUMNS)
+    }
+    for entry in CATALOGUE:
+        columns[entry.name] = pd.Series(values[entry.name].astype(entry.dtype, copy=False))
+    return pd.DataFrame(columns)
+
+
+def build_training_features(
+    declarations: pd.DataFrame,
+    inspections: pd.DataFrame,
+    *,
+    description_model: DescriptionMismatch | None = None,
+) -> pd.DataFrame:
+    """Features of every declaration as of its own date (one row per `declaration_id`)."""
+    prepared = prepare(declarations)
+    state = asof_states(prepared, inspections)
+    mismatch = rolling_mismatch(prepared, description_model or DescriptionMismatch())
+    return _assemble(prepared, state, mismatch)
+
+
+def build_snapshots(
+    declarations: pd.DataFrame,
+    inspections: pd.DataFrame,
+    as_of: str | pd.Timestamp,
+    *,
+    description_model: DescriptionMismatch | None = None,
+) -> Snapshots:
+    """State tables of everything known strictly before `as_of`, plus the description model."""
+    cut_day = pd.Timestamp(as_of).normalize()
+    history = declarations[declarations["declaration_date"] < cut_day]
+    known = inspections[inspections["inspection_date"] < cut_day]
+    prepared = prepare(history)
+    tables = snapshot_tables(prepared, known, as_of_day=int(day_numbers([cut_day])[0]))
+    cut = model_cut(cut_day)
+    model = clone(description_model or DescriptionMismatch())
+    before = (prepared["declaration_date"] < cut).to_numpy()
+    model.fit_texts(prepared["text"].array[before], prepared["hs4"].to_numpy()[before])
+    return Snapshots(cut_day, tables, model, cut)
+
+
+def build_scoring_features(batch: pd.DataFrame, snapshots: Snapshots) -> pd.DataFrame:
+    """Features of a new batch from the snapshots (one row per `declaration_id`)."""
+    if (batch["declaration_date"] < snapshots.as_of).any():
+        raise ValueError(
+            f"batch has declarations dated before the snapshot date {snapshots.as_of.date()}; "
+            "build the snapshots as of the batch's earliest date"
+        )
+    prepared = prepare(batch)
+    state = join_states(prepared, snapshots.tables)
+    model = snapshots.description_model
+    mismatch = model.score_texts(prepared["text"].array, prepared["hs4"].to_numpy())
+    return _assemble(prepared, state, mismatch)
