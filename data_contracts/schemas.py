@@ -56,9 +56,7 @@ DECLARATION_COLUMNS: tuple[Column, ...] = (
     Column("goods_description", "string", "Free-text description of the goods", nullable=True),
     Column("origin_country", "string", "ISO 3166 alpha-2 country of origin"),
     Column("consignment_country", "string", "ISO 3166 alpha-2 country of consignment"),
-    Column(
-        "transit_countries", "string", "Pipe-separated ISO-2 transit countries", nullable=True
-    ),
+    Column("transit_countries", "string", "Pipe-separated ISO-2 transit countries", nullable=True),
     Column("destination_country", "string", "ISO 3166 alpha-2 country of destination"),
     Column("transport_mode", "string", "sea, air, road, rail or post"),
     Column("container_count", "integer", "Number of containers (0 when not containerised)"),
@@ -93,8 +91,12 @@ SCORE_COLUMNS: tuple[Column, ...] = (
     Column("p_wildlife", "float", "Probability of illegal wildlife or timber"),
     Column("lane", "string", "red, yellow or green"),
     Column("selected", "boolean", "Selected for physical inspection"),
-    Column("selection_reason", "string", "rule, model or random; empty when not selected",
-           nullable=True),
+    Column(
+        "selection_reason",
+        "string",
+        "rule, model or random; empty when not selected",
+        nullable=True,
+    ),
     Column("selection_propensity", "float", "Probability of selection; 0 when not selected"),
     Column("rules_fired", "string", "Pipe-separated ids of fired risk profiles", nullable=True),
     Column("reasons", "string", "Top three reasons in plain language", nullable=True),

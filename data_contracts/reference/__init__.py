@@ -16,7 +16,7 @@ _PACKAGE = __name__
 
 def _read_csv(name: str, **kwargs: object) -> pd.DataFrame:
     with resources.files(_PACKAGE).joinpath(name).open("rb") as handle:
-        return pd.read_csv(handle, encoding="utf-8-sig", keep_default_na=False, **kwargs)  # type: ignore[call-overload]
+        return pd.read_csv(handle, encoding="utf-8-sig", keep_default_na=False, **kwargs)
 
 
 @cache
@@ -27,9 +27,9 @@ def hs2022_nomenclature() -> pd.DataFrame:
 
 @cache
 def hs6_subheadings() -> frozenset[str]:
-    """Every six-digit HS 2022 subheading."""
+    """Every six-digit HS 2022 subheading (not Comtrade's 999999 'not specified' total)."""
     table = hs2022_nomenclature()
-    codes = table.loc[table["level"] == "6", "hscode"]
+    codes = table.loc[(table["level"] == "6") & (table["section"] != "TOTAL"), "hscode"]
     return frozenset(codes[codes.str.len() == 6])
 
 
