@@ -27,9 +27,12 @@ def _transit_table(transits: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
     sets = tables.route_sets()
     table = pd.DataFrame(
         {
-            "count": [len(countries) for countries in lists],
-            "any": [bool(c & tables.all_hubs()) for c in lists],
-            **{cat: [bool(c & sets[cat]["transit"]) for c in lists] for cat in _CATEGORIES},
+            "count": np.array([len(countries) for countries in lists], dtype=np.int64),
+            "any": np.array([bool(c & tables.all_hubs()) for c in lists], dtype=bool),
+            **{
+                cat: np.array([bool(c & sets[cat]["transit"]) for c in lists], dtype=bool)
+                for cat in _CATEGORIES
+            },
         }
     )
     return codes, table
@@ -77,7 +80,7 @@ def import_ban_in_force(prepared: pd.DataFrame) -> np.ndarray:
 
 def route_features(prepared: pd.DataFrame, state: pd.DataFrame) -> pd.DataFrame:
     """Route flags from the reference routes and point-in-time rarity of origin->destination."""
-    sets = tables.route_sets()["wildlife"]
+    sets = tables.cover_route_sets()
     cover = (
         prepared["hs6_text"].isin(tables.wildlife_cover_codes())
         & prepared["origin_country"].isin(sets["origin"])

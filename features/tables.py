@@ -145,6 +145,23 @@ def route_sets() -> dict[str, dict[str, frozenset[str]]]:
     }
 
 
+#: Wildlife route commodities whose seizures were hidden under cover goods (REFERENCE.md 2.1).
+CONCEALED_COMMODITIES = ("ivory", "pangolin", "rhino")
+
+
+@cache
+def cover_route_sets() -> dict[str, frozenset[str]]:
+    """Origins and destinations of the wildlife routes where cover goods were documented."""
+    table = reference.routes()
+    commodity = table["commodity"].str.lower()
+    rows = table[(table["category"] == "wildlife") & commodity.str.contains("|".join(
+        CONCEALED_COMMODITIES))]  # fmt: skip
+    return {
+        "origin": _expand(rows["origin_iso2"]),
+        "destination": _expand(rows["destination_iso2"]),
+    }
+
+
 @cache
 def all_hubs() -> frozenset[str]:
     """Every transit country named on any documented route."""

@@ -22,6 +22,8 @@ depends on its own day or anything later, and both paths compute it the same way
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -69,10 +71,7 @@ class DescriptionMismatch(BaseEstimator, TransformerMixin):
 
     def reference_documents(self) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
         """Official HS 2022 subheading texts as pseudo-declarations: vectors, headings, weights."""
-        descriptions = reference.hs6_descriptions()
-        texts = normalised_text(pd.Series(list(descriptions.values()), dtype="str"))
-        headings = np.array([int(code[:4]) for code in descriptions], dtype=np.int64)
-        matrix = self.vectorise(np.asarray(texts.categories, dtype=object))[texts.codes]
+        matrix, headings = _reference_matrix(self.n_features, self.bigrams)
         return matrix, headings, np.full(len(headings), float(self.reference_weight))
 
     def fit(self, X: pd.DataFrame, y: object = None) -> DescriptionMismatch:
@@ -176,6 +175,17 @@ def rolling_mismatch(prepared: pd.DataFrame, model: DescriptionMismatch) -> np.n
         )
         counts, weights, seen = counts + added, weights + added_weights, seen + repeats.sum()
     return scores
+
+
+@lru_cache(maxsize=4)
+def _reference_matrix(n_features: int, bigrams: bool) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Vectors and headings of the HS 2022 subheading texts (fixed data, so cached)."""
+    descriptions = reference.hs6_descriptions()
+    texts = normalised_text(pd.Series(list(descriptions.values()), dtype="str"))
+    headings = np.array([int(code[:4]) for code in descriptions], dtype=np.int64)
+    categories = np.asarray(texts.categories, dtype=object)
+    matrix = hash_words(categories, n_features=n_features, bigrams=bigrams)[texts.codes]
+    return matrix, headings
 
 
 def _inputs(X: pd.DataFrame) -> tuple[pd.Categorical, np.ndarray]:
