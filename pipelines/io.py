@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import json
 import os
 import tempfile
@@ -129,12 +130,21 @@ def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split())[:200]
 
 
+@functools.cache
+def _file_mode() -> int:
+    """Mode for new output files: rw for all, less the process umask (as `open` would give)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextmanager
 def _atomic(path: Path, mode: str, **open_args: Any) -> Iterator[IO[Any]]:
     """A handle on a temporary file in `path`'s folder, renamed over `path` on success."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(handle, _file_mode())  # mkstemp creates 0600; outputs are ordinary files
         with os.fdopen(handle, mode, **open_args) as stream:
             yield stream
             stream.flush()

@@ -124,6 +124,8 @@ def test_ingest_refuses_broken_tables_the_same_way(
         (["simulate", "--out", "o", "--start", "2024-13-01"], "--start"),
         (["simulate", "--out", "o", "--declarations", "0"], "--declarations"),
         (["simulate", "--out", "o", "--months", "many"], "--months"),
+        (["simulate", "--out", "o", "--scenario", "nope"], "unknown scenario 'nope'"),
+        (["simulate", "--out", "o", "--declarations", "100"], "declarations"),
         (["frobnicate"], "frobnicate"),
     ],
 )
@@ -180,3 +182,15 @@ def test_ingest_twice_reports_replacements_not_new_rows(
     assert first[0] == second[0] == 0
     assert "25 inserted, 0 replaced, 25 rows in declarations" in first[1]
     assert "0 inserted, 25 replaced, 25 rows in declarations" in second[1]
+
+
+def test_demo_prints_its_steps_and_where_to_look(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(capsys, "demo", "--declarations", "2500")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split() == ["step", "seconds", "result"]
+    assert any(line.startswith("ingest declarations") for line in lines)
+    assert f"warehouse: {home / 'warehouse.duckdb'}" in " ".join(out.split())
+    assert "mlflow ui --backend-store-uri sqlite:///" in out
