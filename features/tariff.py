@@ -9,17 +9,10 @@ from features import tables
 
 
 def permit_expected(prepared: pd.DataFrame) -> np.ndarray:
-    """Whether the regime of the declared code needs a licence, consent or CITES permit then."""
+    """Whether the regime of the declared code needs a licence, consent or CITES permit."""
     controlled = prepared["convention"].isin(["Basel", "Montreal", "CITES"]).to_numpy()
-    subcategory = prepared["subcategory"]
-    exempt = subcategory.isin(tables.NO_PERMIT_SUBCATEGORIES).to_numpy()
-    expected = controlled & ~exempt
-    for name, start in tables.DATED_PERMIT_SUBCATEGORIES.items():
-        too_early = (subcategory == name).to_numpy() & (
-            prepared["declaration_date"] < pd.Timestamp(start)
-        ).to_numpy()
-        expected = expected & ~too_early
-    return expected
+    exempt = prepared["subcategory"].isin(tables.NO_PERMIT_SUBCATEGORIES).to_numpy()
+    return controlled & ~exempt
 
 
 def tariff_features(prepared: pd.DataFrame) -> pd.DataFrame:

@@ -34,13 +34,15 @@ def test_regime_flags_and_permits() -> None:
     assert not (sesame["is_waste_code"] or sesame["is_ods_code"] or sesame["is_wildlife_code"])
 
 
-def test_plastic_waste_needs_consent_only_from_2021() -> None:
+def test_scrap_needs_a_permit_but_ordinary_timber_does_not() -> None:
     features = _build(
-        {"hs_code": "391590", "declaration_date": "2020-12-31", "permit_reference": ""},
-        {"hs_code": "391590", "declaration_date": "2021-01-01", "permit_reference": ""},
+        {"hs_code": "391590", "permit_reference": ""},
+        {"hs_code": "440799", "permit_reference": ""},
+        {"hs_code": "290351", "permit_reference": ""},  # HFO: not a controlled substance
     )
-    assert not features_of(features, "D1")["permit_missing_for_controlled"]
-    assert features_of(features, "D2")["permit_missing_for_controlled"]
+    assert features_of(features, "D1")["permit_missing_for_controlled"]
+    assert not features_of(features, "D2")["permit_expected"]
+    assert not features_of(features, "D3")["permit_expected"]
 
 
 def test_documented_plastic_route_through_a_hub() -> None:
