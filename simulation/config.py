@@ -96,7 +96,9 @@ class WorldConfig(pydantic.BaseModel):
     scenario: str | None = None
     reporting_country: Literal["MY"] = "MY"
     illicit_share: float = pydantic.Field(0.01, gt=0.0, le=0.05)
-    category_shares: dict[str, float] = pydantic.Field(default_factory=default_category_shares)
+    category_shares: dict[str, float] = pydantic.Field(
+        default_factory=default_category_shares, validate_default=True
+    )
     export_share: float = pydantic.Field(0.12, ge=0.0, le=0.5)
     transit_share: float = pydantic.Field(0.05, ge=0.0, le=0.3)
     declarations_per_trader: float = pydantic.Field(14.0, ge=2.0)

@@ -118,6 +118,7 @@ ch,weight,usd_per_kg,load,air,post,bulk,unit,kg_per_unit,net_ratio,export
 
 #: Headings whose supplementary unit differs from their chapter's: (unit, kg per unit).
 HEADING_UNITS: dict[str, tuple[str, float]] = {
+    "0301": ("u", 0.05),
     "4403": ("m3", 650.0),
     "4406": ("m3", 700.0),
     "4407": ("m3", 650.0),

@@ -99,13 +99,15 @@ def _opportunists(
 
 def _group_newcomers(rng: np.random.Generator, rows: pd.DataFrame) -> np.ndarray:
     """Newcomer rows of a tactic in groups of one to three: one new trader per group."""
-    mask = rows["source"].to_numpy() == illicit.NEWCOMER
-    idx = np.flatnonzero(mask)
-    idx = idx[np.argsort(rows["tactic"].to_numpy()[idx], kind="stable")]
+    idx = np.flatnonzero(rows["source"].to_numpy() == illicit.NEWCOMER)
+    tactic = rows["tactic"].to_numpy()[idx]
+    order = np.argsort(tactic, kind="stable")
+    idx, tactic = idx[order], tactic[order]
     sizes = rng.integers(1, 4, len(idx))
     starts = np.cumsum(sizes) - sizes
+    block = np.searchsorted(starts, np.arange(len(idx)), side="right") - 1
     group = np.full(len(rows), -1)
-    group[idx] = np.searchsorted(starts, np.arange(len(idx)), side="right") - 1
+    group[idx] = pd.factorize(pd.Series(block * 1000 + tactic))[0]  # never across tactics
     return group
 
 
@@ -157,24 +159,25 @@ def _traders_and_days(
     tactic = rows["tactic"].to_numpy()
     last = np.minimum(everyone["last_day"].to_numpy()[trader], timing.end[tactic])
     resampled = _within(rng, calendar, first, last, timing.start[tactic])
-    burst = group_day[np.maximum(group, 0)] + rng.integers(0, 45, len(day))
+    burst = np.append(group_day, 0)[group] + rng.integers(0, 45, len(day))
     day = np.where(source == illicit.NEWCOMER, np.minimum(burst, calendar.days - 1), resampled)
     return trader.astype(np.int32), day.astype(np.int32), added
 
 
 def _split(rng: np.random.Generator, rows: pd.DataFrame, share: np.ndarray, days: int) -> pd.DataFrame:
     """Split consignments: runs of two or three declarations by one trader within days."""
-    eligible = rng.random(len(rows)) < share
-    idx = np.flatnonzero(eligible)
-    idx = idx[np.lexsort((rows["day"].to_numpy()[idx], rows["trader"].to_numpy()[idx]))]
-    part = pd.DataFrame({"trader": rows["trader"].to_numpy()[idx], "day": rows["day"].to_numpy()[idx]})
+    idx = np.flatnonzero(rng.random(len(rows)) < share)
+    part = rows.iloc[idx][["trader", "tactic", "day"]].reset_index(drop=True)
+    order = np.lexsort((part["day"].to_numpy(), part["tactic"].to_numpy(), part["trader"].to_numpy()))
+    idx, part = idx[order], part.iloc[order].reset_index(drop=True)
+    keys = [part["trader"], part["tactic"]]
     k = 2 + (part["trader"].to_numpy() % 2)
-    part["group"] = part.groupby("trader").cumcount().to_numpy() // k
-    first = part.groupby(["trader", "group"])["day"].transform("first").to_numpy()
+    part["group"] = part.groupby(keys).cumcount().to_numpy() // k
+    groups = part.groupby([*keys, part["group"]])["day"]
     day = rows["day"].to_numpy().copy()
-    day[idx] = np.minimum(first + rng.integers(0, 3, len(idx)), days - 1)
+    day[idx] = np.minimum(groups.transform("first").to_numpy() + rng.integers(0, 3, len(idx)), days - 1)
     split = np.zeros(len(rows), dtype=bool)
-    split[idx] = part.groupby(["trader", "group"])["day"].transform("size").to_numpy() > 1
+    split[idx] = groups.transform("size").to_numpy() > 1
     return rows.assign(day=day, split=split)
 
 
