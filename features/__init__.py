@@ -15,14 +15,17 @@ from features.catalogue import (
     describe,
     model_feature_names,
 )
+from features.tables import IMPORT_BANS, ImportBan
 from features.text_model import DescriptionMismatch
 
 __all__ = [
     "CATALOGUE",
     "CONTEXT_COLUMNS",
+    "IMPORT_BANS",
     "KEY_COLUMNS",
     "DescriptionMismatch",
     "Feature",
+    "ImportBan",
     "Snapshots",
     "build_scoring_features",
     "build_snapshots",

@@ -17,6 +17,7 @@ feature is then computed from the same per-row functions in `_assemble`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +30,7 @@ from features.history import asof_states, join_states, snapshot_tables
 from features.party import party_features
 from features.prepare import day_numbers, prepare
 from features.route import route_features
+from features.tables import IMPORT_BANS, ImportBan
 from features.tariff import tariff_features
 from features.text_model import MISMATCH_COLUMNS, DescriptionMismatch, rolling_mismatch
 from features.value import value_features
@@ -52,7 +54,8 @@ class Snapshots:
     as_of: pd.Timestamp
     tables: dict[str, pd.DataFrame] = field(repr=False)
     description_model: DescriptionMismatch = field(repr=False)
-    description_cut: pd.Timestamp = field(default=pd.NaT)
+    description_cut: pd.Timestamp
+    import_bans: tuple[ImportBan, ...] = IMPORT_BANS
 
 
 def model_cut(as_of: pd.Timestamp) -> pd.Timestamp:
@@ -60,12 +63,18 @@ def model_cut(as_of: pd.Timestamp) -> pd.Timestamp:
     return as_of.to_period("M").start_time
 
 
-def _assemble(prepared: pd.DataFrame, state: pd.DataFrame, mismatch: np.ndarray) -> pd.DataFrame:
+def _assemble(
+    prepared: pd.DataFrame,
+    state: pd.DataFrame,
+    mismatch: np.ndarray,
+    *,
+    bans: Sequence[ImportBan],
+) -> pd.DataFrame:
     """Every catalogued feature from prepared rows, their history state and mismatch scores."""
     tariff = tariff_features(prepared)
     families = [
         tariff,
-        route_features(prepared, state),
+        route_features(prepared, state, bans=bans),
         value_features(prepared, state, tariff["permit_present"].to_numpy()),
         party_features(prepared, state),
         description_features(prepared),
@@ -85,12 +94,20 @@ def build_training_features(
     inspections: pd.DataFrame,
     *,
     description_model: DescriptionMismatch | None = None,
+    import_bans: Sequence[ImportBan] = IMPORT_BANS,
 ) -> pd.DataFrame:
-    """Features of every declaration as of its own date (one row per `declaration_id`)."""
+    """Features of every declaration as of its own date (one row per `declaration_id`).
+
+    Args:
+        declarations: canonical declarations, the whole history.
+        inspections: canonical inspection results; each counts from its `inspection_date`.
+        description_model: an unfitted `DescriptionMismatch` with the options to use.
+        import_bans: the dated import-ban table (default: the real-world one in `tables`).
+    """
     prepared = prepare(declarations)
     state = asof_states(prepared, inspections)
     mismatch = rolling_mismatch(prepared, description_model or DescriptionMismatch())
-    return _assemble(prepared, state, mismatch)
+    return _assemble(prepared, state, mismatch, bans=import_bans)
 
 
 def build_snapshots(
@@ -99,8 +116,13 @@ def build_snapshots(
     as_of: str | pd.Timestamp,
     *,
     description_model: DescriptionMismatch | None = None,
+    import_bans: Sequence[ImportBan] = IMPORT_BANS,
 ) -> Snapshots:
-    """State tables of everything known strictly before `as_of`, plus the description model."""
+    """State tables of everything known strictly before `as_of`, plus the description model.
+
+    The inputs may extend past `as_of`: later declarations and results are ignored. The options
+    are those of `build_training_features` and travel with the snapshots to scoring.
+    """
     cut_day = pd.Timestamp(as_of).normalize()
     history = declarations[declarations["declaration_date"] < cut_day]
     known = inspections[inspections["inspection_date"] < cut_day]
@@ -110,7 +132,7 @@ def build_snapshots(
     model = clone(description_model or DescriptionMismatch())
     before = (prepared["declaration_date"] < cut).to_numpy()
     model.fit_texts(prepared["text"].array[before], prepared["hs4"].to_numpy()[before])
-    return Snapshots(cut_day, tables, model, cut)
+    return Snapshots(cut_day, tables, model, cut, tuple(import_bans))
 
 
 def build_scoring_features(batch: pd.DataFrame, snapshots: Snapshots) -> pd.DataFrame:
@@ -124,4 +146,4 @@ def build_scoring_features(batch: pd.DataFrame, snapshots: Snapshots) -> pd.Data
     state = join_states(prepared, snapshots.tables)
     model = snapshots.description_model
     mismatch = model.score_texts(prepared["text"].array, prepared["hs4"].to_numpy())
-    return _assemble(prepared, state, mismatch)
+    return _assemble(prepared, state, mismatch, bans=snapshots.import_bans)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -62,12 +64,14 @@ def transit_features(prepared: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-def import_ban_in_force(prepared: pd.DataFrame) -> np.ndarray:
+def import_ban_in_force(
+    prepared: pd.DataFrame, bans: Sequence[tables.ImportBan] = tables.IMPORT_BANS
+) -> np.ndarray:
     """Whether the destination bans importing the declared goods on the declaration date."""
     date = prepared["declaration_date"]
     hs6 = prepared["hs6_text"]
     banned = np.zeros(len(prepared), dtype=bool)
-    for ban in tables.IMPORT_BANS:
+    for ban in bans:
         goods = prepared["subcategory"].isin(ban.subcategories).to_numpy()
         if ban.hs_prefixes:
             goods = goods | hs6.str.startswith(ban.hs_prefixes).fillna(False).to_numpy(dtype=bool)
@@ -78,7 +82,12 @@ def import_ban_in_force(prepared: pd.DataFrame) -> np.ndarray:
     return banned
 
 
-def route_features(prepared: pd.DataFrame, state: pd.DataFrame) -> pd.DataFrame:
+def route_features(
+    prepared: pd.DataFrame,
+    state: pd.DataFrame,
+    *,
+    bans: Sequence[tables.ImportBan] = tables.IMPORT_BANS,
+) -> pd.DataFrame:
     """Route flags from the reference routes and point-in-time rarity of origin->destination."""
     sets = tables.cover_route_sets()
     cover = (
@@ -98,7 +107,7 @@ def route_features(prepared: pd.DataFrame, state: pd.DataFrame) -> pd.DataFrame:
             ),
             **transit_features(prepared),
             "cover_goods_on_wildlife_route": cover.to_numpy(dtype=bool),
-            "destination_import_ban_in_force": import_ban_in_force(prepared),
+            "destination_import_ban_in_force": import_ban_in_force(prepared, bans),
             "route_prior_declarations": route_count,
             "route_share_of_heading": share,
         }

@@ -63,8 +63,9 @@ _BANNED_ODS = frozenset(
     }
 )  # fmt: skip
 
-#: Import bans by destination and date. Dates are the first day of the month when the source
-#: gives only a month or a year (estimate).
+#: Import bans by destination and date, the default table of the real world. Dates are the first
+#: day of the month when the source gives only a month or a year (estimate). A simulated world
+#: with its own dated bans passes its table to the builders instead (`import_bans=`).
 IMPORT_BANS: tuple[ImportBan, ...] = (
     ImportBan(frozenset({"CN"}), ("3915", "470790", "6310"), frozenset(), "2018-01-01", None,
               "non-industrial plastic waste, unsorted paper, textile waste (National Sword)",
@@ -78,8 +79,9 @@ IMPORT_BANS: tuple[ImportBan, ...] = (
               "S_GAIA_TIMELINE"),
     ImportBan(frozenset({"VN"}), ("3915",), frozenset(), "2018-07-01", None,
               "plastic waste (licence freeze)", "S_GAIA_TIMELINE"),
-    ImportBan(frozenset({"MY"}), ("3915",), frozenset(), "2018-07-01", None,
-              "plastic waste (permit freeze, then phase-out)", "S_GAIA_TIMELINE"),
+    ImportBan(frozenset({"MY"}), ("3915",), frozenset(), "2018-07-01", "2018-10-01",
+              "plastic waste (three-month permit freeze; stricter permits afterwards)",
+              "S_GAIA_TIMELINE; end date general knowledge"),
     ImportBan(frozenset({"IN"}), ("3915",), frozenset(), "2019-03-01", None,
               "plastic scrap", "S_GAIA_TIMELINE"),
     ImportBan(REGIONS["R:EU"], (), _BANNED_ODS, "2010-01-01", None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from features import build_training_features
+from features import ImportBan, build_scoring_features, build_snapshots, build_training_features
 from tests.unit.features_fixtures import declarations, features_of, no_inspections
 
 
@@ -126,3 +126,21 @@ def test_route_rarity_counts_only_earlier_days() -> None:
     assert math.isnan(rows[0]["route_share_of_heading"])
     assert rows[1]["route_share_of_heading"] == rows[2]["route_share_of_heading"] == 1.0
     assert rows[3]["route_share_of_heading"] == 0.0
+
+
+def test_a_world_can_bring_its_own_dated_bans_to_both_paths() -> None:
+    bans = (
+        ImportBan(frozenset({"TH"}), ("3915",), frozenset(), "2025-01-01", None,
+                  "plastic scrap", "simulated drift event"),
+    )  # fmt: skip
+    plastic = {"hs_code": "391590", "destination_country": "TH"}
+    frame = declarations(
+        {**plastic, "declaration_date": "2024-12-31"}, {**plastic, "declaration_date": "2025-01-02"}
+    )
+    training = build_training_features(frame, no_inspections(), import_bans=bans)
+    assert list(training["destination_import_ban_in_force"]) == [False, True]
+    snapshots = build_snapshots(frame, no_inspections(), "2025-01-02", import_bans=bans)
+    scored = build_scoring_features(frame.iloc[[1]], snapshots)
+    assert scored["destination_import_ban_in_force"].tolist() == [True]
+    default = build_training_features(frame, no_inspections())
+    assert default["destination_import_ban_in_force"].all()  # TH's real 2021 plastic ban
