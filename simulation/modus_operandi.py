@@ -19,7 +19,7 @@ ODS: tuple[Tactic, ...] = (
         p_missing=0.25, p_reused=0.3, p_fake=0.15, vague=0.15, detect=0.85,
     ),
     Tactic(
-        "ods_cfc_as_r134a", "ods", 0.03, (("290345", 1.0),),
+        "ods_cfc_as_r134a", "ods", 0.05, (("290345", 1.0),),
         "CFC-12 in cylinders labelled R-134a", ("CN", "IN"), ("", "AE"),
         value_mult=0.6, p_missing=0.3, p_reused=0.3, p_fake=0.2, detect=0.8,
     ),
@@ -153,7 +153,7 @@ WILDLIFE: tuple[Tactic, ...] = (
         load_share=0.3, p_missing=0.4, p_reused=0.2, p_fake=0.4, detect=0.7,
     ),
     Tactic(
-        "wildlife_rhino_horn_as_artwork", "wildlife", 0.04,
+        "wildlife_rhino_horn_as_artwork", "wildlife", 0.06,
         (("970390", 0.6), ("442011", 0.2), ("691200", 0.2)),
         "rhino horn declared as artwork", ("ZA", "MZ"), ("QA", "ET", "KE", "AE", "QA|AE"),
         consigned_via_hub=0.6, flows=(0.5, 0.0, 0.5), destinations=("VN", "CN"),
@@ -198,7 +198,7 @@ WILDLIFE: tuple[Tactic, ...] = (
         cap_kg=0.125, split_share=0.6, p_missing=0.9, p_reused=0.05, p_fake=0.05, network=False,
     ),
     Tactic(
-        "wildlife_wild_birds_as_captive_bred", "wildlife", 0.05,
+        "wildlife_wild_birds_as_captive_bred", "wildlife", 0.07,
         (("010632", 0.5), ("010639", 0.3), ("010690", 0.2)),
         "wild-caught parrots and songbirds declared captive-bred", ("CM", "CD", "NG", "CG", "TG", "ID", "SB"),
         modes=((AIR, 1.0),), value_mult=0.6, p_missing=0.2, p_reused=0.3, p_fake=0.5,
