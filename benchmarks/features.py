@@ -46,14 +46,19 @@ def _labels(prefix: str, numbers: np.ndarray) -> pd.Series:
     return prefix + pd.Series(numbers).astype("str")
 
 
-def synthetic_world(rows: int, inspections: int, *, seed: int = 0, days: int = 730) -> tuple:
-    """Contract-shaped declarations and inspections, built with numpy only (no loops)."""
-    rng = np.random.default_rng(seed)
+def _goods(rng: np.random.Generator, rows: int) -> tuple[np.ndarray, pd.Series]:
+    """HS6 codes (30% regime codes) and their official text with a varying suffix."""
     regime = np.sort(reference.hs_codes()["hs6"].unique())
     ordinary = rng.choice(np.array(sorted(reference.hs6_subheadings())), 1500, replace=False)
     hs6 = np.where(rng.random(rows) < 0.3, rng.choice(regime, rows), rng.choice(ordinary, rows))
     texts = pd.Series(hs6).map(reference.hs6_descriptions()).astype("str")
-    description = texts + pd.Series(rng.choice(_SUFFIXES, rows), dtype="str")
+    return hs6, texts + pd.Series(rng.choice(_SUFFIXES, rows), dtype="str")
+
+
+def synthetic_world(rows: int, inspections: int, *, seed: int = 0, days: int = 730) -> tuple:
+    """Contract-shaped declarations and inspections, built with numpy only (no loops)."""
+    rng = np.random.default_rng(seed)
+    hs6, description = _goods(rng, rows)
     trader_weight = rng.pareto(1.2, 50_000) + 1
     trader = rng.choice(50_000, rows, p=trader_weight / trader_weight.sum())
     gross = np.round(rng.lognormal(8.0, 1.5, rows), 1) + 1.0
@@ -85,13 +90,18 @@ def synthetic_world(rows: int, inspections: int, *, seed: int = 0, days: int = 7
         }
     )
     declarations = _canonical(frame, DECLARATION_COLUMNS)
-    picked = declarations.iloc[np.sort(rng.choice(rows, inspections, replace=False))]
-    violation = rng.random(inspections) < 0.2
+    return declarations, _inspections(declarations, inspections, rng)
+
+
+def _inspections(declarations: pd.DataFrame, count: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Random inspection results recorded 3-30 days after their declaration."""
+    picked = declarations.iloc[np.sort(rng.choice(len(declarations), count, replace=False))]
+    violation = rng.random(count) < 0.2
     results = pd.DataFrame(
         {
             "declaration_id": picked["declaration_id"].to_numpy(),
             "inspection_date": picked["declaration_date"].to_numpy()
-            + pd.to_timedelta(rng.integers(3, 31, inspections), "D").to_numpy(),
+            + pd.to_timedelta(rng.integers(3, 31, count), "D").to_numpy(),
             "selection_reason": "random",
             "selection_propensity": 0.05,
             "outcome": np.where(violation, "violation", "clean"),
@@ -99,12 +109,12 @@ def synthetic_world(rows: int, inspections: int, *, seed: int = 0, days: int = 7
             "notes": "",
         }
     )
-    return declarations, _canonical(results, INSPECTION_COLUMNS)
+    return _canonical(results, INSPECTION_COLUMNS)
 
 
 def simulated_world(rows: int, inspections: int) -> tuple:
     """Declarations and inspections from the simulator (inspection count is the policy's)."""
-    from simulation import WorldConfig, simulate  # type: ignore[attr-defined]
+    from simulation import WorldConfig, simulate
 
     world = simulate(WorldConfig(declarations=rows, months=24, seed=0))
     return world.declarations, world.inspections
@@ -127,7 +137,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--inspections", type=int, default=50_000)
     parser.add_argument("--batch", type=int, default=100_000)
-    parser.add_argument("--data", choices=["synthetic", "simulated"], default="synthetic")
+    parser.add_argument("--data", choices=["synthetic", "simulated"], default="simulated")
     args = parser.parse_args()
     watch, cpu = Stopwatch(), {}
     with watch.stage("generate_s"):

@@ -95,6 +95,15 @@ def compact_columns(matrix: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
     return compact, used
 
 
+def _shift_by_group(matrix: sp.csr_matrix, group: np.ndarray, n_groups: int) -> sp.csr_matrix:
+    """Each row's columns moved into its group's own block of columns."""
+    width = matrix.shape[1]
+    indices = matrix.indices + width * np.repeat(group, np.diff(matrix.indptr))
+    return sp.csr_matrix(
+        (matrix.data, indices, matrix.indptr), shape=(matrix.shape[0], width * n_groups)
+    )
+
+
 def grouped_probability(
     matrix: sp.csr_matrix,
     theta: tuple[sp.csr_matrix, np.ndarray],
@@ -117,20 +126,11 @@ def grouped_probability(
     if len(rows) == 0:
         return out
     sub, gid = matrix[rows].tocsr(), row_gid[rows]
-    width = matrix.shape[1]
-    shifted = sp.csr_matrix(
-        (sub.data, sub.indices + width * np.repeat(gid, np.diff(sub.indptr)), sub.indptr),
-        shape=(len(rows), width * len(groups)),
-    )
-    params = theta[0].tocsr()
-    params_shifted = sp.csr_matrix(
-        (params.data, params.indices + width * np.repeat(class_gid, np.diff(params.indptr)),
-         params.indptr), shape=(params.shape[0], width * len(groups)),
-    )  # fmt: skip
-    overlap = (shifted @ params_shifted.T).tocoo()
-    total = np.bincount(class_gid, weights=class_weights)
-    log_prior = np.log(class_weights / total[class_gid])
+    params = _shift_by_group(theta[0].tocsr(), class_gid, len(groups))
+    overlap = (_shift_by_group(sub, gid, len(groups)) @ params.T).tocoo()
+    log_prior = np.log(class_weights / np.bincount(class_gid, weights=class_weights)[class_gid])
     l1 = np.asarray(sub.sum(axis=1)).ravel()
+    # One row per text, one slot per class of its group; empty slots never win.
     slot = np.arange(sizes.max())
     cls = np.minimum(starts[gid][:, None] + slot[None, :], len(class_group) - 1)
     joint = np.where(
@@ -139,8 +139,7 @@ def grouped_probability(
         -np.inf,
     )
     joint[overlap.row, overlap.col - starts[gid[overlap.row]]] += overlap.data
-    return_column = row_class[rows] - starts[gid]
-    out[rows] = probability_of(joint, return_column)
+    out[rows] = probability_of(joint, row_class[rows] - starts[gid])
     return out
 
 
