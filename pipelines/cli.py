@@ -64,7 +64,9 @@ def _root(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step")] = False,
 ) -> None:
     """Green Customs risk pipeline (outputs under $GCRISK_HOME, default ./gcrisk-home)."""
-    logging.getLogger("gcrisk").setLevel(logging.INFO if verbose else logging.WARNING)
+    for handler in logging.getLogger("gcrisk").handlers:
+        if isinstance(handler, _StderrHandler):
+            handler.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 @app.command()
@@ -75,11 +77,11 @@ def validate(
     today: Today = None,
 ) -> None:
     """Validate FILE: write valid.parquet, quarantine.parquet and validation.json to --out."""
-    from pipelines.flows._runtime import run_flow
-    from pipelines.flows.validate import ValidateConfig, validate_flow
-
-    config = ValidateConfig(file=file, kind=kind.value, out=out, today=_day(today))
     with _progress(f"validating {file.name}"):
+        from pipelines.flows._runtime import run_flow
+        from pipelines.flows.validate import ValidateConfig, validate_flow
+
+        config = ValidateConfig(file=file, kind=kind.value, out=out, today=_day(today))
         summary = run_flow(validate_flow, config)
     _print_counts(summary.model_dump())
     typer.echo(f"  wrote {out / 'valid.parquet'}, quarantine.parquet, validation.json")
@@ -92,11 +94,11 @@ def ingest(
     today: Today = None,
 ) -> None:
     """Validate FILE, keep its bad rows in quarantine and upsert the rest into the warehouse."""
-    from pipelines.flows._runtime import run_flow
-    from pipelines.flows.ingest import IngestConfig, ingest_flow
-
-    config = IngestConfig(file=file, kind=kind.value, today=_day(today))
     with _progress(f"ingesting {file.name}"):
+        from pipelines.flows._runtime import run_flow
+        from pipelines.flows.ingest import IngestConfig, ingest_flow
+
+        config = IngestConfig(file=file, kind=kind.value, today=_day(today))
         summary = run_flow(ingest_flow, config)
     _print_counts(summary.model_dump())
     typer.echo(
@@ -109,29 +111,30 @@ def ingest(
 @app.command()
 def simulate(
     out: Annotated[Path, typer.Option(help="Folder for the world's files", show_default=False)],
-    declarations: Annotated[int, typer.Option(min=1, help="Number of declarations")] = 200_000,
+    declarations: Annotated[int, typer.Option(help="Number of declarations")] = 200_000,
     start: Annotated[
         datetime.datetime, typer.Option(formats=DATE_FORMATS, help="First day (YYYY-MM-DD)")
     ] = datetime.datetime(2024, 1, 1),
-    months: Annotated[int, typer.Option(min=1, max=240, help="Months of trade")] = 24,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed (same seed, same bytes)")] = 7,
+    months: Annotated[int, typer.Option(help="Months of trade")] = 24,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes)")] = 7,
     scenario: Annotated[str | None, typer.Option(help="Trainer scenario name")] = None,
 ) -> None:
     """Simulate a customs world: declarations, inspections, truth (.parquet) and world.json."""
-    from pipelines.flows._runtime import run_flow
-    from pipelines.flows.simulate import SimulateConfig, known_scenarios, simulate_flow
-
-    if scenario is not None and scenario not in known_scenarios():
-        raise UserError(f"unknown scenario {scenario!r}; known: {', '.join(known_scenarios())}")
-    config = SimulateConfig(
-        out=out,
-        declarations=declarations,
-        start=start.date(),
-        months=months,
-        seed=seed,
-        scenario=scenario,
-    )
     with _progress(f"simulating {declarations:,} declarations"):
+        from pipelines.flows._runtime import run_flow
+        from pipelines.flows.simulate import SimulateConfig, known_scenarios, simulate_flow
+
+        if scenario is not None and scenario not in known_scenarios():
+            known = ", ".join(known_scenarios())
+            raise UserError(f"unknown scenario {scenario!r}; known: {known}")
+        config = SimulateConfig(
+            out=out,
+            declarations=declarations,
+            start=start.date(),
+            months=months,
+            seed=seed,
+            scenario=scenario,
+        )
         summary = run_flow(simulate_flow, config)
     typer.echo(
         f"simulated {summary.declarations:,} declarations and {summary.inspections:,} "
@@ -142,15 +145,16 @@ def simulate(
 
 @app.command()
 def demo(
-    declarations: Annotated[int, typer.Option(min=1, help="Declarations in the world")] = 50_000,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed")] = 7,
+    declarations: Annotated[int, typer.Option(help="Declarations in the world")] = 50_000,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 7,
 ) -> None:
     """Run the whole story on a simulated world under $GCRISK_HOME/demo."""
-    from pipelines.flows._runtime import run_flow
-    from pipelines.flows.demo import DemoConfig, demo_flow
-
-    config = DemoConfig(out=Settings().demo_dir, declarations=declarations, seed=seed)
     with _progress("demo"):
+        from pipelines.flows._runtime import run_flow
+        from pipelines.flows.demo import DemoConfig, demo_flow
+
+        config = DemoConfig(out=Settings().demo_dir, declarations=declarations, seed=seed)
+        config.simulate_config().world_config()  # refuse bad options before any work
         summary = run_flow(demo_flow, config)
     width = max(len(step.step) for step in summary.steps)
     typer.echo(f"{'step':<{width}}  {'seconds':>7}  result")
@@ -199,14 +203,11 @@ def _progress(label: str) -> Iterator[None]:
     logger = logging.getLogger("gcrisk")
     with console.status(label) as status:
         handler = _StatusHandler(lambda message: status.update(f"{label}: {message}"))
-        previous = logger.level
         logger.addHandler(handler)
-        logger.setLevel(min(previous or logging.WARNING, logging.INFO))
         try:
             yield
         finally:
             logger.removeHandler(handler)
-            logger.setLevel(previous)
 
 
 def _one_line(text: str) -> str:
@@ -254,10 +255,11 @@ class _StderrHandler(logging.Handler):
 def _setup_logging() -> None:
     logger = logging.getLogger("gcrisk")
     if not any(isinstance(handler, _StderrHandler) for handler in logger.handlers):
-        handler = _StderrHandler(logging.INFO)
+        handler = _StderrHandler(logging.WARNING)  # -v lowers it to INFO
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
-    logger.setLevel(logging.WARNING)
+    # Steps log at INFO: the spinner shows them; stderr only with -v.
+    logger.setLevel(logging.INFO)
     logger.propagate = False
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 from prefect import flow
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from pipelines import io
 from pipelines.flows._runtime import get_logger, run_flow, step
@@ -29,11 +29,27 @@ class DemoConfig(BaseModel):
     """The demo world and how much of it is history."""
 
     out: Path = Field(description="Demo folder (default $GCRISK_HOME/demo)")
-    declarations: int = Field(default=50_000, gt=0, description="Declarations in the world")
+    declarations: int = Field(default=50_000, description="Declarations in the world")
     start: datetime.date = Field(default=datetime.date(2024, 1, 1), description="First day")
-    months: int = Field(default=24, ge=2, le=240, description="Months simulated")
+    months: int = Field(default=24, description="Months simulated")
     history_months: int = Field(default=18, ge=1, description="Months ingested as history")
-    seed: int = Field(default=7, ge=0, description="Random seed")
+    seed: int = Field(default=7, description="Random seed")
+
+    @model_validator(mode="after")
+    def _history_inside_the_world(self) -> DemoConfig:
+        if self.history_months >= self.months:
+            raise ValueError("history_months must be fewer than months (the rest is scored)")
+        return self
+
+    def simulate_config(self) -> SimulateConfig:
+        """The world to simulate, in `out/world`."""
+        return SimulateConfig(
+            out=self.out / "world",
+            declarations=self.declarations,
+            start=self.start,
+            months=self.months,
+            seed=self.seed,
+        )
 
     @property
     def cutoff(self) -> datetime.date:
@@ -89,9 +105,9 @@ def demo_flow(config: DemoConfig) -> DemoSummary:
     """Simulate a world and ingest its history into the warehouse (later: train, score, ...)."""
     settings = Settings()
     summary = DemoSummary()
-    world_dir = config.out / "world"
+    world_dir = config.simulate_config().out
     with summary.timed("simulate") as result:
-        world = run_flow(simulate_flow, _simulate_config(config, world_dir))
+        world = run_flow(simulate_flow, config.simulate_config())
         result.append(f"{world.declarations:,} declarations, {world.inspections:,} inspections")
     with summary.timed("split history") as result:
         files = split_history(world_dir, config.out / "history", config.cutoff)
@@ -110,13 +126,3 @@ def demo_flow(config: DemoConfig) -> DemoSummary:
         "mlflow ui": f"uv run mlflow ui --backend-store-uri {settings.tracking_uri}",
     }
     return summary
-
-
-def _simulate_config(config: DemoConfig, out: Path) -> SimulateConfig:
-    return SimulateConfig(
-        out=out,
-        declarations=config.declarations,
-        start=config.start,
-        months=config.months,
-        seed=config.seed,
-    )
