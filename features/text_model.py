@@ -10,7 +10,9 @@ heading from day one.
     description_chapter_mismatch = 1 - p(declared chapter | text)
     description_heading_mismatch = 1 - p(declared heading | text)
 
-Both are NaN for an empty description or a chapter/heading never seen in training.
+Both are NaN for an empty description, a chapter/heading never seen in training, or while the
+model has learnt from fewer than `min_declarations` declarations (the official texts alone are
+too terse to judge trade descriptions such as "LDPE scrap bales").
 
 Leakage: the declared heading is an input, not the label, yet a model fitted on the rows it
 scores memorises their own (text, heading) pairs and looks more confident in training than on
@@ -58,8 +60,9 @@ class DescriptionMismatch(BaseEstimator, TransformerMixin):
 
     def __init__(
         self, *, n_features: int = 2**18, bigrams: bool = True, alpha: float = 0.1,
-        reference_weight: float = 1.0,
+        reference_weight: float = 1.0, min_declarations: int = 1000,
     ) -> None:  # fmt: skip
+        self.min_declarations = min_declarations
         self.n_features = n_features
         self.bigrams = bigrams
         self.alpha = alpha
@@ -130,6 +133,8 @@ class DescriptionMismatch(BaseEstimator, TransformerMixin):
 
     def score_matrix(self, matrix: sp.csr_matrix, headings: np.ndarray) -> np.ndarray:
         """Mismatch scores (chapter, heading) for vectorised texts and declared headings."""
+        if self.n_declarations_ < self.min_declarations:  # too little history to judge
+            return np.full((matrix.shape[0], len(MISMATCH_COLUMNS)), np.nan)
         matrix, used = compact_columns(matrix)
         chapter_part, chapter_base = smoothed(self.chapter_counts_, self.alpha)
         joint = log_joint(matrix, (chapter_part[:, used], chapter_base), self.chapter_weights_)

@@ -73,7 +73,7 @@ def _history(n: int = 60) -> pd.DataFrame:
 
 
 def test_mismatch_is_low_for_a_fitting_and_high_for_a_foreign_description() -> None:
-    model = DescriptionMismatch().fit(_history())
+    model = DescriptionMismatch(min_declarations=100).fit(_history())
     batch = declarations(
         {"goods_description": "sesame seeds hulled", "hs_code": "120740"},
         {"goods_description": "raw ivory tusks", "hs_code": "120740"},
@@ -88,9 +88,16 @@ def test_mismatch_is_low_for_a_fitting_and_high_for_a_foreign_description() -> N
 
 
 def test_mismatch_is_unknown_for_a_heading_never_seen() -> None:
-    model = DescriptionMismatch(reference_weight=0.0).fit(_history(5))
+    model = DescriptionMismatch(reference_weight=0.0, min_declarations=0).fit(_history(5))
     scores = model.transform(declarations({"goods_description": "cotton t-shirts",
                                            "hs_code": "610910"}))  # fmt: skip
+    assert np.isnan(scores.to_numpy()).all()
+
+
+def test_mismatch_waits_for_enough_history() -> None:
+    model = DescriptionMismatch(min_declarations=1000).fit(_history(60))
+    scores = model.transform(declarations({"goods_description": "raw ivory tusks",
+                                           "hs_code": "120740"}))  # fmt: skip
     assert np.isnan(scores.to_numpy()).all()
 
 
@@ -109,8 +116,9 @@ def test_training_path_scores_a_month_with_the_model_of_earlier_months() -> None
          "hs_code": "120740", "declaration_id": "X2"},
     )  # fmt: skip
     frame = pd.concat([history, later], ignore_index=True)
-    features = build_training_features(frame, no_inspections())
-    expected = DescriptionMismatch().fit(history).transform(later)
+    model = DescriptionMismatch(min_declarations=50)
+    features = build_training_features(frame, no_inspections(), description_model=model)
+    expected = clone(model).fit(history).transform(later)
     got = features.set_index("declaration_id").loc[["X1", "X2"]]
     assert got["description_heading_mismatch"].to_numpy() == pytest.approx(
         expected["description_heading_mismatch"].to_numpy()
