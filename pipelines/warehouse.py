@@ -1,10 +1,7 @@
 """The DuckDB warehouse: declarations, inspections, scores, quarantine and runs in one file.
 
-Table names inside SQL text come only from the constants below (checked by `_table`); every
-value is a bound parameter or a registered Arrow table, never text pasted into SQL.
-
 Tables are typed from `data_contracts.schemas` plus two lineage columns (`source_file`,
-`loaded_at`). Upserts are keyed by `declaration_id` and done set-wise in one transaction
+`loaded_at`); their definitions live in `warehouse_tables`. Upserts are keyed by `declaration_id` and done set-wise in one transaction
 (delete the incoming keys, insert the incoming rows), so loading the same file twice leaves the
 same rows. Use it as a context manager: `with Warehouse(path) as warehouse: ...`.
 """
@@ -17,33 +14,25 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from data_contracts.schemas import PANDAS_DTYPES, SCHEMAS, Column, Kind, LogicalType
-
-KEYED_TABLES: tuple[Kind, ...] = ("declarations", "inspections", "scores")
-TableName = Literal["declarations", "inspections", "scores", "quarantine", "runs"]
-TABLES: tuple[TableName, ...] = ("declarations", "inspections", "scores", "quarantine", "runs")
-SQL_TYPES: dict[LogicalType, str] = {
-    "string": "VARCHAR",
-    "date": "DATE",
-    "timestamp": "TIMESTAMP",
-    "float": "DOUBLE",
-    "integer": "BIGINT",
-    "boolean": "BOOLEAN",
-}
-QUARANTINE_DDL = """CREATE TABLE IF NOT EXISTS quarantine (
-    kind VARCHAR NOT NULL, source_file VARCHAR NOT NULL, quarantined_at TIMESTAMP NOT NULL,
-    row_number BIGINT NOT NULL, declaration_id VARCHAR, quarantine_reason VARCHAR NOT NULL,
-    record VARCHAR NOT NULL)"""
-RUNS_DDL = """CREATE TABLE IF NOT EXISTS runs (
-    run_id VARCHAR PRIMARY KEY, flow VARCHAR NOT NULL, status VARCHAR NOT NULL,
-    started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP NOT NULL, rows_in BIGINT,
-    rows_valid BIGINT, rows_quarantined BIGINT, details VARCHAR)"""
+from data_contracts.schemas import Kind
+from pipelines.warehouse_tables import (
+    KEYED_TABLES,
+    QUARANTINE_DDL,
+    RUNS_DDL,
+    TABLES,
+    TableName,
+    canonical_frame,
+    quarantine_records,
+    select_canonical,
+    table_ddl,
+    table_name,
+)
 
 
 class WarehouseError(RuntimeError):
@@ -57,58 +46,6 @@ class UpsertCounts:
     inserted: int
     replaced: int
     table_rows: int
-
-
-def _table(name: str, allowed: tuple[str, ...] = TABLES) -> str:
-    """`name` if it is one of our tables (the only text ever put into SQL)."""
-    if name not in allowed:
-        raise ValueError(f"unknown table {name!r}; expected one of {', '.join(allowed)}")
-    return name
-
-
-def _table_ddl(kind: Kind) -> str:
-    columns = [_column_ddl(column) for column in SCHEMAS[kind]]
-    columns += ["source_file VARCHAR", "loaded_at TIMESTAMP"]
-    return f"CREATE TABLE IF NOT EXISTS {kind} ({', '.join(columns)})"
-
-
-def _column_ddl(column: Column) -> str:
-    required = "" if column.nullable else " NOT NULL"
-    return f"{column.name} {SQL_TYPES[column.type]}{required}"
-
-
-def _select_canonical(kind: Kind) -> str:
-    """SELECT list reading a table back with pandas-friendly types (dates as timestamps)."""
-    parts = [
-        f"CAST({c.name} AS TIMESTAMP) AS {c.name}" if c.type == "date" else c.name
-        for c in SCHEMAS[kind]
-    ]
-    return ", ".join(parts)
-
-
-def canonical_frame(frame: pd.DataFrame, kind: Kind) -> pd.DataFrame:
-    """The canonical columns of `kind` in canonical order and dtypes; optional text '' not NA."""
-    dtypes = {column.name: PANDAS_DTYPES[column.type] for column in SCHEMAS[kind]}
-    typed = frame[list(dtypes)].astype(dtypes)
-    optional = [c.name for c in SCHEMAS[kind] if c.nullable and c.type == "string"]
-    return typed.fillna(dict.fromkeys(optional, "")) if optional else typed
-
-
-def quarantine_records(frame: pd.DataFrame, *, reason_column: str) -> pd.DataFrame:
-    """One row per quarantined row: its position, id (as text), reason and the row as JSON."""
-    original = frame.drop(columns=[reason_column])
-    lines = original.to_json(orient="records", lines=True, date_format="iso", force_ascii=False)
-    # JSON escapes newlines inside values, so one line is exactly one record.
-    records = lines.rstrip("\n").split("\n") if len(original) else []
-    ids = frame["declaration_id"] if "declaration_id" in frame.columns else pd.Series(pd.NA)
-    return pd.DataFrame(
-        {
-            "row_number": range(len(frame)),
-            "declaration_id": ids.astype("str").to_numpy() if len(frame) else [],
-            "quarantine_reason": frame[reason_column].astype("str").to_numpy(),
-            "record": records,
-        }
-    )
 
 
 class Warehouse:
@@ -149,7 +86,7 @@ class Warehouse:
 
     def _create_tables(self) -> None:
         for kind in KEYED_TABLES:
-            self.connection.execute(_table_ddl(kind))
+            self.connection.execute(table_ddl(kind))
         self.connection.execute(QUARANTINE_DDL)
         self.connection.execute(RUNS_DDL)
 
@@ -200,7 +137,7 @@ class Warehouse:
     def _upsert(
         self, kind: Kind, frame: pd.DataFrame, *, source_file: str, at: datetime.datetime
     ) -> UpsertCounts:
-        table = _table(kind, KEYED_TABLES)
+        table = table_name(kind, KEYED_TABLES)
         rows = canonical_frame(frame, kind)
         if rows["declaration_id"].duplicated().any():
             raise ValueError(f"{kind}: declaration_id must be unique within one upsert")
@@ -273,8 +210,8 @@ class Warehouse:
 
     def read(self, kind: Kind, *, where: str = "", params: list[Any] | None = None) -> pd.DataFrame:
         """Rows of a keyed table as a canonical frame, ordered by `declaration_id`."""
-        table = _table(kind, KEYED_TABLES)
-        sql = f"SELECT {_select_canonical(kind)} FROM {table} {where} ORDER BY declaration_id"  # noqa: S608
+        table = table_name(kind, KEYED_TABLES)
+        sql = f"SELECT {select_canonical(kind)} FROM {table} {where} ORDER BY declaration_id"  # noqa: S608
         return canonical_frame(self.connection.execute(sql, params or []).df(), kind)
 
     def read_declarations(self, until: datetime.date | None = None) -> pd.DataFrame:
@@ -307,7 +244,7 @@ class Warehouse:
 
     def count(self, table: TableName) -> int:
         """Rows in one table."""
-        return _scalar(self.connection, f"SELECT count(*) FROM {_table(table)}")  # noqa: S608
+        return _scalar(self.connection, f"SELECT count(*) FROM {table_name(table)}")  # noqa: S608
 
     def counts(self) -> dict[str, int]:
         """Rows in every table."""
