@@ -1,4 +1,12 @@
-"""Point-in-time features for customs risk: one definition, a training path and a scoring path."""
+"""Point-in-time features for customs risk: one definition, a training path and a scoring path.
+
+    features = build_training_features(declarations, inspections)       # training
+    snapshots = build_snapshots(history, inspections, as_of)            # scoring
+    batch_features = build_scoring_features(batch, snapshots)
+
+Both return one row per declaration: `KEY_COLUMNS`, `CONTEXT_COLUMNS` (for reasons), then the
+catalogued features in `model_feature_names()` order; `describe(name, row)` words a reason.
+"""
 
 from features.build import (
     CONTEXT_COLUMNS,

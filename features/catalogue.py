@@ -207,6 +207,17 @@ def categorical_feature_names() -> list[str]:
     return [entry.name for entry in CATALOGUE if entry.categorical]
 
 
+def catalogue_frame() -> pd.DataFrame:
+    """The catalogue as a table (name, family, meaning, unit, dtype, template), for reports."""
+    return pd.DataFrame(
+        [
+            {"name": e.name, "family": e.family, "meaning": e.meaning, "unit": e.unit,
+             "dtype": e.dtype, "template": e.template}
+            for e in CATALOGUE
+        ]
+    )  # fmt: skip
+
+
 def families() -> dict[str, list[str]]:
     """Feature names per family."""
     grouped: dict[str, list[str]] = {}

@@ -15,7 +15,7 @@ from features import (
     describe,
     model_feature_names,
 )
-from features.catalogue import families, feature
+from features.catalogue import catalogue_frame, families, feature
 from tests.factories import valid_declarations, valid_inspections
 
 
@@ -44,6 +44,7 @@ def test_names_and_families_are_well_formed() -> None:
     assert all(name == name.lower() and " " not in name for name in names)
     assert set(families()) == {"tariff", "route", "value", "party", "description"}
     assert all(entry.meaning and entry.unit and entry.template for entry in CATALOGUE)
+    assert catalogue_frame()["name"].tolist() == names
 
 
 def test_every_feature_describes_every_row_without_placeholders(produced: pd.DataFrame) -> None:
