@@ -52,9 +52,13 @@ def _names(values: np.ndarray, names: tuple[str, ...] | list[str]) -> np.ndarray
 
 
 def declarations(
-    rng: np.random.Generator, skeleton: pd.DataFrame, filled: pd.DataFrame, ctx: Context,
-    trader_ids: np.ndarray, declarant_ids: np.ndarray,
-) -> pd.DataFrame:  # fmt: skip
+    rng: np.random.Generator,
+    skeleton: pd.DataFrame,
+    filled: pd.DataFrame,
+    ctx: Context,
+    trader_ids: np.ndarray,
+    declarant_ids: np.ndarray,
+) -> pd.DataFrame:
     """The canonical declarations frame (same row order as the skeleton)."""
     countries = geo.countries()
     hs6 = ctx.catalogue["hs6"].to_numpy()[skeleton["hs"].to_numpy()]

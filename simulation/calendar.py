@@ -30,9 +30,7 @@ class Calendar:
         """Day number of a date (may fall outside the period)."""
         return (date - self.start).days
 
-    def sample(
-        self, rng: np.random.Generator, first: np.ndarray, last: np.ndarray
-    ) -> np.ndarray:
+    def sample(self, rng: np.random.Generator, first: np.ndarray, last: np.ndarray) -> np.ndarray:
         """One day per row between `first` and `last` (inclusive), following the activity curve."""
         first = np.clip(first, 0, self.days - 1)
         last = np.clip(np.maximum(last, first), 0, self.days - 1)

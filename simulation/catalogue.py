@@ -22,29 +22,56 @@ NO_PERMIT, ODS_LICENCE, BASEL_CONSENT, CITES_PERMIT, APPROVED_PERMIT = range(5)
 #: Regime subcategories that are ordinary goods most of the time.
 ORDINARY = frozenset(
     {
-        "used_eee", "used_vehicles", "used_vehicle_parts", "used_batteries",
-        "e_waste_legacy_code", "foam_polyol", "leather_goods", "wood_furniture",
-        "tcm_medicines", "musical_instruments", "timber_sawn", "timber_logs", "timber_veneer",
-        "timber_other", "wood_articles", "live_fish", "molluscs", "plant_extracts", "bird_parts",
-        "bones", "hides_other", "shark_products", "fish_maw",
+        "used_eee",
+        "used_vehicles",
+        "used_vehicle_parts",
+        "used_batteries",
+        "e_waste_legacy_code",
+        "foam_polyol",
+        "leather_goods",
+        "wood_furniture",
+        "tcm_medicines",
+        "musical_instruments",
+        "timber_sawn",
+        "timber_logs",
+        "timber_veneer",
+        "timber_other",
+        "wood_articles",
+        "live_fish",
+        "molluscs",
+        "plant_extracts",
+        "bird_parts",
+        "bones",
+        "hides_other",
+        "shark_products",
+        "fish_maw",
     }
-)  # fmt: skip
+)
 #: Codes second-hand dealers trade in (lower unit values, "used" descriptions).
 SECOND_HAND = frozenset({"used_eee", "used_vehicles", "used_vehicle_parts", "used_batteries"})
 #: Relative weights of waste streams (IMPEL transport violations and DEMETER tonnage, adapted).
 WASTE_STREAMS = {
-    "ferrous_scrap": 0.22, "nonferrous_scrap": 0.12, "paper_waste": 0.14,
-    "plastic_waste": 0.16, "textile_waste": 0.12, "e_waste": 0.05, "e_waste_batteries": 0.03,
-    "tyres_rubber": 0.04, "waste_oil": 0.02, "chemical_waste": 0.03, "slag_ash": 0.02,
-    "glass_waste": 0.02, "precious_metal_residue": 0.02,
-}  # fmt: skip
+    "ferrous_scrap": 0.22,
+    "nonferrous_scrap": 0.12,
+    "paper_waste": 0.14,
+    "plastic_waste": 0.16,
+    "textile_waste": 0.12,
+    "e_waste": 0.05,
+    "e_waste_batteries": 0.03,
+    "tyres_rubber": 0.04,
+    "waste_oil": 0.02,
+    "chemical_waste": 0.03,
+    "slag_ash": 0.02,
+    "glass_waste": 0.02,
+    "precious_metal_residue": 0.02,
+}
 #: Relative weights of bulk ODS/HFC subcategories (HFCs dominate legal trade).
 ODS_BULK = {"hfc": 0.35, "mixture_hfc": 0.3, "hcfc": 0.15, "hfo_not_controlled": 0.1}
 _MINOR = 0.01
 
 
 def _groups(hs: pd.DataFrame) -> pd.Series:
-    """Regime group of each regime code: waste_codes, ods_bulk, ods_equipment, wildlife, ordinary."""
+    """Group of each listed code: waste_codes, ods_bulk, ods_equipment, wildlife or ordinary."""
     sub = hs["subcategory"]
     group = pd.Series("ordinary", index=hs.index)
     group[(hs["category"] == "waste") & ~sub.isin(ORDINARY)] = "waste_codes"
@@ -139,8 +166,16 @@ def _permits(table: pd.DataFrame) -> pd.DataFrame:
         (group == "ods_equipment", ODS_LICENCE, 0.2),
         (group == "waste_codes", BASEL_CONSENT, 0.94),
         (group == "wildlife", CITES_PERMIT, 0.95),
-        (sub.str.startswith("timber") | sub.isin(["live_fish", "shark_products"]), CITES_PERMIT, 0.3),
-        (sub.isin(["leather_goods", "wood_articles", "tcm_medicines", "molluscs"]), CITES_PERMIT, 0.1),
+        (
+            sub.str.startswith("timber") | sub.isin(["live_fish", "shark_products"]),
+            CITES_PERMIT,
+            0.3,
+        ),
+        (
+            sub.isin(["leather_goods", "wood_articles", "tcm_medicines", "molluscs"]),
+            CITES_PERMIT,
+            0.1,
+        ),
         (ch.isin(["72", "73", "93", "24"]) | sub.isin(["used_vehicles"]), APPROVED_PERMIT, 0.6),
         (ch.isin(["30", "36", "38"]), APPROVED_PERMIT, 0.2),
     ]

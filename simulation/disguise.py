@@ -24,7 +24,9 @@ def _last_hub(transit: np.ndarray) -> np.ndarray:
     return np.array([t.rsplit("|", 1)[-1] for t in transit], dtype=object)
 
 
-def route_fields(rng: np.random.Generator, tactic: Tactic, rows: pd.DataFrame) -> dict[str, np.ndarray]:
+def route_fields(
+    rng: np.random.Generator, tactic: Tactic, rows: pd.DataFrame
+) -> dict[str, np.ndarray]:
     """Flow, countries, transit and mode of one tactic's rows (network rows keep their route)."""
     n = len(rows)
     home = geo.country_index()[geo.HOME]
@@ -47,7 +49,9 @@ def route_fields(rng: np.random.Generator, tactic: Tactic, rows: pd.DataFrame) -
     transit[through] = np.where(transit[through] == "", "MY", transit[through] + "|MY")
     consignment[through] = origin[through]
     modes, weights = zip(*tactic.modes, strict=True)
-    mode = np.array(modes, dtype=np.int8)[rng.choice(len(modes), n, p=np.array(weights) / sum(weights))]
+    mode = np.array(modes, dtype=np.int8)[
+        rng.choice(len(modes), n, p=np.array(weights) / sum(weights))
+    ]
     by_road = (mode == geo.ROAD) & (flow == geo.IMPORT)
     consignment[by_road] = geo.country_index()["TH"]  # trucked down the peninsula
     return {
@@ -60,7 +64,9 @@ def route_fields(rng: np.random.Generator, tactic: Tactic, rows: pd.DataFrame) -
     }
 
 
-def anomaly_fields(rng: np.random.Generator, tactic: Tactic, n: int, cover_offset: int) -> dict[str, np.ndarray]:
+def anomaly_fields(
+    rng: np.random.Generator, tactic: Tactic, n: int, cover_offset: int
+) -> dict[str, np.ndarray]:
     """The indicators the tactic moves, each for only a share of its shipments."""
     plausible = rng.random(n) < tactic.plausible_value
     value = np.where(

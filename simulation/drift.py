@@ -39,10 +39,14 @@ def _banned_country(config: WorldConfig) -> str:
 
 
 def apply_import_ban(
-    skeleton: pd.DataFrame, heading: np.ndarray, *, config: WorldConfig, day: int,
+    skeleton: pd.DataFrame,
+    heading: np.ndarray,
+    *,
+    config: WorldConfig,
+    day: int,
     rng: np.random.Generator,
-) -> pd.DataFrame:  # fmt: skip
-    """Plastic scrap leaving or passing the home country: to the banned country before, not after."""
+) -> pd.DataFrame:
+    """Outbound plastic scrap goes to the banned country before the ban, elsewhere after it."""
     banned = _banned_country(config)
     if not banned or day > skeleton["day"].max():
         return skeleton
@@ -63,9 +67,7 @@ def apply_import_ban(
     return skeleton.assign(destination=dest, consignment=consignment)
 
 
-def first_seizures(
-    network: np.ndarray, day: np.ndarray, violation: np.ndarray
-) -> dict[int, int]:
+def first_seizures(network: np.ndarray, day: np.ndarray, violation: np.ndarray) -> dict[int, int]:
     """Day of each network's first detected shipment."""
     caught = (network >= 0) & violation
     frame = pd.DataFrame({"network": network[caught], "day": day[caught]})

@@ -12,7 +12,9 @@ def _distinct(values: np.ndarray) -> np.ndarray:
     return ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])]
 
 
-def pseudonyms(rng: np.random.Generator, count: int, *, prefix: str, digits: int = 10) -> np.ndarray:
+def pseudonyms(
+    rng: np.random.Generator, count: int, *, prefix: str, digits: int = 10
+) -> np.ndarray:
     """`count` unique ids such as "T3f9a02c41b", in random order (order reveals nothing)."""
     space = 16**digits
     values = _distinct(rng.integers(0, space, size=count + count // 10 + 16, dtype=np.int64))

@@ -12,10 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simulation import geography as geo
 from simulation.calendar import Calendar
 from simulation.config import WorldConfig
-from simulation.population import FRONT, ONE_OFF, Population
 from simulation.tactics import Tactic
 
 NETWORK, OPPORTUNIST, NEWCOMER = 0, 1, 2
@@ -34,8 +32,9 @@ class Timing:
     fixed: np.ndarray
 
 
-def tactic_timing(tactics: tuple[Tactic, ...], calendar: Calendar, event_days: dict[str, int],
-                  ban_day: int) -> Timing:  # fmt: skip
+def tactic_timing(
+    tactics: tuple[Tactic, ...], calendar: Calendar, event_days: dict[str, int], ban_day: int
+) -> Timing:
     """Start day of each tactic (its drift event, else day 0) and its surge after the ban."""
     start = np.array([max(0, event_days.get(t.event, 0)) if t.event else 0 for t in tactics])
     start = np.minimum(start, calendar.days - 1)
@@ -49,9 +48,13 @@ def tactic_timing(tactics: tuple[Tactic, ...], calendar: Calendar, event_days: d
 
 
 def tactic_counts(
-    total: int, config: WorldConfig, tactics: tuple[Tactic, ...], timing: Timing, days: int,
+    total: int,
+    config: WorldConfig,
+    tactics: tuple[Tactic, ...],
+    timing: Timing,
+    days: int,
     rng: np.random.Generator,
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """Illicit shipments per tactic: category budget split by weight x time the tactic is active."""
     counts = np.zeros(len(tactics), dtype=np.int64)
     category = np.array([t.category for t in tactics])
@@ -98,7 +101,11 @@ def trader_sources(
 
 
 def plan_networks(
-    rng: np.random.Generator, rows: pd.DataFrame, config: WorldConfig, timing: Timing
+    rng: np.random.Generator,
+    rows: pd.DataFrame,
+    config: WorldConfig,
+    timing: Timing,
+    calendar: Calendar,
 ) -> pd.DataFrame:
     """Group each tactic's network rows into networks with an operating window."""
     per_network = config.shipments_per_front * np.mean(_FRONTS_PER_NETWORK)
@@ -111,7 +118,7 @@ def plan_networks(
     duration = rng.integers(60, 300, count)
     earliest, window_end = timing.start[tactic], timing.end[tactic]
     latest = np.maximum(earliest + 1, window_end - duration // 2)
-    start = earliest + (rng.random(count) * (latest - earliest)).astype(int)
+    start = np.minimum(sample_days(rng, calendar, timing, tactic), latest)  # denser after surges
     end = np.minimum(start + duration, window_end)
     fixed = timing.fixed[tactic]
     return pd.DataFrame(
@@ -122,57 +129,3 @@ def plan_networks(
             "fronts": rng.integers(*_FRONTS_PER_NETWORK, count, endpoint=True),
         }
     )
-
-
-def new_traders(
-    rng: np.random.Generator, count: int, *, kind: int, first_day: np.ndarray,
-    last_day: np.ndarray, population: Population, network: np.ndarray,
-) -> pd.DataFrame:  # fmt: skip
-    """Front companies or newcomers: small, young, no history before `first_day`."""
-    sizes = population.declarant_sizes
-    return pd.DataFrame(
-        {
-            "kind": np.full(count, kind, dtype=np.int8),
-            "size": rng.uniform(0.5, 1.5, count),
-            "flow": np.full(count, geo.IMPORT, dtype=np.int8),
-            "ch0": np.full(count, -1, dtype=np.int16),
-            "ch1": np.full(count, -1, dtype=np.int16),
-            "ch2": np.full(count, -1, dtype=np.int16),
-            "first_day": first_day.astype(np.int32),
-            "last_day": last_day.astype(np.int32),
-            "office": rng.integers(0, len(geo.OFFICES[geo.SEA]), count),
-            "declarant0": rng.choice(len(sizes), count, p=sizes / sizes.sum()),
-            "declarant1": rng.choice(len(sizes), count, p=sizes / sizes.sum()),
-            "second_hand": np.zeros(count, dtype=bool),
-            "network": network.astype(np.int32),
-            "p0": np.zeros(count, dtype=np.int16),
-            "p1": np.zeros(count, dtype=np.int16),
-            "p2": np.zeros(count, dtype=np.int16),
-        }
-    )
-
-
-def front_companies(
-    rng: np.random.Generator, networks: pd.DataFrame, population: Population
-) -> pd.DataFrame:
-    """Front companies of each network, opened one after another over its window."""
-    network = np.repeat(np.arange(len(networks)), networks["fronts"].to_numpy())
-    order = pd.Series(network).groupby(network).cumcount().to_numpy()
-    span = (networks["end_day"] - networks["start_day"]).to_numpy()[network]
-    share = span / networks["fronts"].to_numpy()[network]
-    open_day = networks["start_day"].to_numpy()[network] + (order * share).astype(int)
-    first = open_day - rng.integers(5, 40, len(network))
-    last = open_day + (1.6 * share).astype(int) + 10
-    return new_traders(
-        rng, len(network), kind=FRONT, first_day=first, last_day=last,
-        population=population, network=network,
-    )  # fmt: skip
-
-
-def newcomers(rng: np.random.Generator, day: np.ndarray, population: Population) -> pd.DataFrame:
-    """One newcomer per row group: first seen a few days to weeks before the shipment."""
-    first = day - rng.integers(0, 30, len(day))
-    return new_traders(
-        rng, len(day), kind=ONE_OFF, first_day=first, last_day=day + 60,
-        population=population, network=np.full(len(day), -1),
-    )  # fmt: skip

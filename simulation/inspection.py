@@ -71,9 +71,14 @@ def _detection(skeleton: pd.DataFrame, tactics: tuple[Tactic, ...], mean: float)
 
 
 def _inspect(
-    skeleton: pd.DataFrame, filled: pd.DataFrame, ctx: Context, config: WorldConfig,
-    tactics: tuple[Tactic, ...], ban: int, scale: float | None,
-) -> tuple[pd.DataFrame, np.ndarray, float, dict[str, int]]:  # fmt: skip
+    skeleton: pd.DataFrame,
+    filled: pd.DataFrame,
+    ctx: Context,
+    config: WorldConfig,
+    tactics: tuple[Tactic, ...],
+    ban: int,
+    scale: float | None,
+) -> tuple[pd.DataFrame, np.ndarray, float, dict[str, int]]:
     rng = np.random.default_rng([config.seed, 31])  # same draws in both passes
     seen = signals(skeleton, filled, ctx.catalogue, ctx.traders)
     illicit = skeleton["tactic"].to_numpy() >= 0
@@ -81,18 +86,29 @@ def _inspect(
         seen, config=config, ban_day=ban, illicit=illicit, rng=rng, scale=scale
     )
     violation = policy.outcomes(
-        selection, illicit=illicit, detect=_detection(skeleton, tactics, config.detection_probability),
-        error=skeleton["error"].to_numpy(), rng=rng,
-    )  # fmt: skip
+        selection,
+        illicit=illicit,
+        detect=_detection(skeleton, tactics, config.detection_probability),
+        error=skeleton["error"].to_numpy(),
+        rng=rng,
+    )
     return selection, violation, scale, counts
 
 
 def run(
-    skeleton: pd.DataFrame, filled: pd.DataFrame, *, ctx: Context, config: WorldConfig,
-    tactics: tuple[Tactic, ...], networks: pd.DataFrame, ban: int,
-) -> Result:  # fmt: skip
+    skeleton: pd.DataFrame,
+    filled: pd.DataFrame,
+    *,
+    ctx: Context,
+    config: WorldConfig,
+    tactics: tuple[Tactic, ...],
+    networks: pd.DataFrame,
+    ban: int,
+) -> Result:
     """Inspect, then (optionally) move networks after their first seizure and inspect again."""
-    selection, violation, scale, counts = _inspect(skeleton, filled, ctx, config, tactics, ban, None)
+    selection, violation, scale, counts = _inspect(
+        skeleton, filled, ctx, config, tactics, ban, None
+    )
     shifts: list[dict[str, Any]] = []
     if config.network_adaptation and len(networks):
         illicit = skeleton["tactic"].to_numpy() >= 0
@@ -116,9 +132,12 @@ def run(
 
 
 def _shift_facts(
-    networks: pd.DataFrame, seizures: dict[int, int], ctx: Context, changed: np.ndarray,
+    networks: pd.DataFrame,
+    seizures: dict[int, int],
+    ctx: Context,
+    changed: np.ndarray,
     skeleton: pd.DataFrame,
-) -> list[dict[str, Any]]:  # fmt: skip
+) -> list[dict[str, Any]]:
     moved = pd.Series(changed).groupby(skeleton["network"].to_numpy()).sum()
     hs6 = ctx.catalogue["hs6"].to_numpy()
     out = []

@@ -47,9 +47,12 @@ def _texts(
 
 
 def permit_references(
-    rng: np.random.Generator, skeleton: pd.DataFrame, catalogue: pd.DataFrame,
-    calendar: Calendar, licences: np.ndarray,
-) -> np.ndarray:  # fmt: skip
+    rng: np.random.Generator,
+    skeleton: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    calendar: Calendar,
+    licences: np.ndarray,
+) -> np.ndarray:
     """The permit reference of each row ("" when none is quoted)."""
     hs = skeleton["hs"].to_numpy()
     kind = catalogue["permit_kind"].to_numpy()[hs]

@@ -27,7 +27,9 @@ def _payload() -> float:
     return float(reference.magnitudes().loc[_MAGNITUDES_PAYLOAD, "typical"])
 
 
-def _container_loads(rng: np.random.Generator, load: np.ndarray, load_mult: np.ndarray) -> np.ndarray:
+def _container_loads(
+    rng: np.random.Generator, load: np.ndarray, load_mult: np.ndarray
+) -> np.ndarray:
     """Cargo kg per container: near payload for dense goods, never above it unless tampered."""
     payload = _payload()
     kg = 0.94 * payload * load * rng.lognormal(0.0, 0.15, len(load)) * load_mult
@@ -52,7 +54,9 @@ def gross_weights(
     u = rng.random(n)
     is_bulk = sea & (u < bulk)
     lcl = sea & ~is_bulk & (rng.random(n) < 0.18)
-    containers = np.where(sea & ~is_bulk & ~lcl, 1 + np.minimum(rng.poisson(0.5 + 0.45 * np.log(size), n), 30), 0)
+    containers = np.where(
+        sea & ~is_bulk & ~lcl, 1 + np.minimum(rng.poisson(0.5 + 0.45 * np.log(size), n), 30), 0
+    )
     containers = np.where(mode == geo.RAIL, 1 + (rng.random(n) < 0.4), containers)
     road_box = (mode == geo.ROAD) & (rng.random(n) < 0.3)
     containers = np.where(road_box, 1, containers)
@@ -62,21 +66,28 @@ def gross_weights(
     gross = np.where(is_bulk, np.clip(rng.lognormal(np.log(8e6), 0.8, n), 2e5, 6e7), gross)
     road = (mode == geo.ROAD) & ~road_box
     gross = np.where(road, np.clip(rng.lognormal(np.log(2e4 * load), 0.5, n), 100, 27_500), gross)
-    gross = np.where(mode == geo.AIR, np.clip(rng.lognormal(np.log(180), 1.3, n), 0.3, 40_000), gross)
+    gross = np.where(
+        mode == geo.AIR, np.clip(rng.lognormal(np.log(180), 1.3, n), 0.3, 40_000), gross
+    )
     gross = np.where(mode == geo.POST, np.clip(rng.lognormal(np.log(1.2), 0.9, n), 0.05, 30), gross)
     units = np.where(unit_goods, _units_goods(rng, n, size), 0)
     units = np.where(unit_goods & (containers > 0), containers * rng.integers(1, 4, n), units)
     ratio = catalogue["net_ratio"].to_numpy()[hs]
-    unit_gross = units * kpu * rng.lognormal(0.0, 0.08, n) * skeleton["unit_mass_mult"].to_numpy() / ratio
+    unit_gross = (
+        units * kpu * rng.lognormal(0.0, 0.08, n) * skeleton["unit_mass_mult"].to_numpy() / ratio
+    )
     gross = np.where(unit_goods, unit_gross, gross)
     containers = np.where(unit_goods & is_bulk, 0, containers)  # ro-ro
     return gross, containers.astype(np.int64), units
 
 
 def _small_and_split(
-    rng: np.random.Generator, skeleton: pd.DataFrame, catalogue: pd.DataFrame, gross: np.ndarray,
+    rng: np.random.Generator,
+    skeleton: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    gross: np.ndarray,
     containers: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+) -> tuple[np.ndarray, np.ndarray]:
     """Personal-effects consignments just under the cap; split parts of a larger consignment."""
     n = len(gross)
     hs6 = catalogue["hs6"].to_numpy()[skeleton["hs"].to_numpy()]
@@ -87,15 +98,20 @@ def _small_and_split(
     split = skeleton["split"].to_numpy()
     factor = rng.uniform(0.3, 0.6, n)
     gross = np.where(split, gross * factor, gross)
-    containers = np.where(split & (containers > 1), np.maximum(1, np.round(containers * factor)), containers)
+    containers = np.where(
+        split & (containers > 1), np.maximum(1, np.round(containers * factor)), containers
+    )
     typo = skeleton["error"].to_numpy() == WEIGHT_TYPO
     return np.where(typo, gross * 10.0, gross), containers.astype(np.int64)
 
 
 def quantities(
-    rng: np.random.Generator, skeleton: pd.DataFrame, catalogue: pd.DataFrame, net: np.ndarray,
+    rng: np.random.Generator,
+    skeleton: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    net: np.ndarray,
     units: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+) -> tuple[np.ndarray, np.ndarray]:
     """Quantity in the code's supplementary unit and the unit's index in QUANTITY_UNITS."""
     hs = skeleton["hs"].to_numpy()
     unit = catalogue["unit"].to_numpy()[hs]
@@ -111,9 +127,13 @@ def quantities(
 
 
 def unit_values(
-    rng: np.random.Generator, skeleton: pd.DataFrame, catalogue: pd.DataFrame,
-    trader_price: np.ndarray, calendar: Calendar, sigma: float,
-) -> np.ndarray:  # fmt: skip
+    rng: np.random.Generator,
+    skeleton: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    trader_price: np.ndarray,
+    calendar: Calendar,
+    sigma: float,
+) -> np.ndarray:
     """USD per kg: reference x trend x season x trader level x noise x the row's multiplier."""
     hs, day = skeleton["hs"].to_numpy(), skeleton["day"].to_numpy()
     month = calendar.month_of_year(day)
@@ -125,7 +145,14 @@ def unit_values(
     row_sigma = np.sqrt(max(sigma**2 - _TRADER_PRICE_SIGMA**2, 0.01))
     noise = rng.lognormal(0.0, row_sigma, len(hs))
     level = trader_price[skeleton["trader"].to_numpy()]
-    return cat["uv"].to_numpy()[hs] * trend * season * level * noise * skeleton["value_mult"].to_numpy()
+    return (
+        cat["uv"].to_numpy()[hs]
+        * trend
+        * season
+        * level
+        * noise
+        * skeleton["value_mult"].to_numpy()
+    )
 
 
 def trader_price_levels(rng: np.random.Generator, count: int) -> np.ndarray:
@@ -134,16 +161,23 @@ def trader_price_levels(rng: np.random.Generator, count: int) -> np.ndarray:
 
 
 def physical_columns(
-    rng: np.random.Generator, skeleton: pd.DataFrame, catalogue: pd.DataFrame,
-    traders: pd.DataFrame, trader_price: np.ndarray, calendar: Calendar, sigma: float,
-) -> pd.DataFrame:  # fmt: skip
+    rng: np.random.Generator,
+    skeleton: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    traders: pd.DataFrame,
+    trader_price: np.ndarray,
+    calendar: Calendar,
+    sigma: float,
+) -> pd.DataFrame:
     """container_count, weights, quantity, unit and customs value of every skeleton row."""
     size = np.maximum(traders["size"].to_numpy()[skeleton["trader"].to_numpy()], 1.0)
     gross, containers, units = gross_weights(rng, skeleton, catalogue, size)
     gross, containers = _small_and_split(rng, skeleton, catalogue, gross, containers)
     gross = np.maximum(np.round(gross, 1), 0.1)
     ratio = catalogue["net_ratio"].to_numpy()[skeleton["hs"].to_numpy()]
-    net = np.minimum(np.maximum(np.round(gross * ratio * rng.uniform(0.97, 1.0, len(gross)), 1), 0.1), gross)
+    net = np.minimum(
+        np.maximum(np.round(gross * ratio * rng.uniform(0.97, 1.0, len(gross)), 1), 0.1), gross
+    )
     typo = skeleton["error"].to_numpy() == WEIGHT_TYPO
     net = np.where(typo, np.minimum(net / 10.0, gross), net)
     qty, unit = quantities(rng, skeleton, catalogue, net, units)

@@ -20,8 +20,29 @@ from simulation.config import WorldConfig
 
 RULE, OFFICER, RANDOM = "rule", "officer", "random"
 #: Countries officers associate with wildlife trafficking (range states, routes.csv).
-WILDLIFE_ORIGINS = ("NG", "CM", "CD", "CG", "GA", "CF", "UG", "TZ", "KE", "MZ", "ZA", "MG",
-                    "SN", "GM", "ML", "GH", "BJ", "TG", "CI", "GW", "ZM")  # fmt: skip
+WILDLIFE_ORIGINS = (
+    "NG",
+    "CM",
+    "CD",
+    "CG",
+    "GA",
+    "CF",
+    "UG",
+    "TZ",
+    "KE",
+    "MZ",
+    "ZA",
+    "MG",
+    "SN",
+    "GM",
+    "ML",
+    "GH",
+    "BJ",
+    "TG",
+    "CI",
+    "GW",
+    "ZM",
+)
 WILDLIFE_CHAPTERS = ("01", "02", "03", "05", "08", "12", "41", "44", "69", "97")
 OECD_EEE_SOURCES = ("US", "GB", "DE", "NL", "JP", "AU", "BE", "FR")
 
@@ -87,6 +108,14 @@ def _officer_score(s: Signals, rng: np.random.Generator) -> np.ndarray:
     return z + rng.normal(0.0, 0.8, len(z))
 
 
+def _rule_probability(hits: dict[str, tuple[np.ndarray, float | np.ndarray]], n: int) -> np.ndarray:
+    """Chance that at least one rule's hit gets inspected."""
+    miss = np.ones(n)
+    for mask, p in hits.values():
+        miss *= 1 - mask * p
+    return 1 - miss
+
+
 def _scale(p_rule: np.ndarray, z: np.ndarray, random_rate: float, target: float) -> float:
     """Officer intensity so that the expected inspected share is `target`."""
     low, high = -20.0, 5.0
@@ -99,19 +128,21 @@ def _scale(p_rule: np.ndarray, z: np.ndarray, random_rate: float, target: float)
 
 
 def select(
-    s: Signals, *, config: WorldConfig, ban_day: int, illicit: np.ndarray,
-    rng: np.random.Generator, scale: float | None = None,
-) -> tuple[pd.DataFrame, float, dict[str, int]]:  # fmt: skip
+    s: Signals,
+    *,
+    config: WorldConfig,
+    ban_day: int,
+    illicit: np.ndarray,
+    rng: np.random.Generator,
+    scale: float | None = None,
+) -> tuple[pd.DataFrame, float, dict[str, int]]:
     """Which rows are inspected, why, the probability the selecting stream had, rule hit counts.
 
     `scale` (officer intensity) is solved for the configured inspection rate unless given.
     """
     n = len(s.day)
     hits = rule_hits(s, ban_day=ban_day)
-    miss_all = np.ones(n)
-    for mask, p in hits.values():
-        miss_all *= 1 - mask * p
-    p_rule = 1 - miss_all
+    p_rule = _rule_probability(hits, n)
     z = _officer_score(s, rng)
     if scale is None:
         budget = config.inspection_rate - config.officer_tip_rate * illicit.mean()
@@ -123,13 +154,13 @@ def select(
     by_officer = ~is_random & ~by_rule & ((rng.random(n) < p_off) | tip)
     targeted = 1 - (1 - p_rule) * (1 - p_off)
     propensity = np.where(is_random, config.random_inspection_rate, targeted)
-    propensity = np.where(by_officer & tip, np.maximum(propensity, config.officer_tip_rate), propensity)
-    reason = np.where(is_random, RANDOM, np.where(by_rule, RULE, OFFICER))
-    inspected = is_random | by_rule | by_officer
+    propensity = np.where(
+        by_officer & tip, np.maximum(propensity, config.officer_tip_rate), propensity
+    )
     frame = pd.DataFrame(
         {
-            "inspected": inspected,
-            "reason": reason,
+            "inspected": is_random | by_rule | by_officer,
+            "reason": np.where(is_random, RANDOM, np.where(by_rule, RULE, OFFICER)),
             "propensity": np.clip(propensity, 1e-4, 1.0),
         }
     )
@@ -137,13 +168,19 @@ def select(
 
 
 def outcomes(
-    selection: pd.DataFrame, *, illicit: np.ndarray, detect: np.ndarray, error: np.ndarray,
+    selection: pd.DataFrame,
+    *,
+    illicit: np.ndarray,
+    detect: np.ndarray,
+    error: np.ndarray,
     rng: np.random.Generator,
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """Whether each inspected row ends as a violation: found smuggling, or honest-trader fraud."""
     n = len(selection)
     found = illicit & (rng.random(n) < detect)
-    other_p = np.select([error == 1, error == 3, error == 4, error == 2], [0.6, 0.3, 0.2, 0.05], 0.004)
+    other_p = np.select(
+        [error == 1, error == 3, error == 4, error == 2], [0.6, 0.3, 0.2, 0.05], 0.004
+    )
     other = ~illicit & (rng.random(n) < other_p)
     return selection["inspected"].to_numpy() & (found | other)
 
@@ -152,5 +189,3 @@ def inspection_lags(rng: np.random.Generator, violation: np.ndarray, max_days: i
     """Days from declaration to recorded result: a week typically, longer for lab tests."""
     lag = 1 + rng.lognormal(np.log(6.0), 0.7, len(violation)) * np.where(violation, 1.6, 1.0)
     return np.minimum(np.round(lag), max_days).astype(np.int64)
-
-

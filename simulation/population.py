@@ -21,7 +21,7 @@ from simulation.config import WorldConfig
 LEGIT, FRONT, ONE_OFF = 0, 1, 2
 #: Relative weight of a trader's first, second and third chapter.
 SLOT_WEIGHTS = np.array([1.0, 0.3, 0.12])
-_NEW_TRADER_SHARE = 0.5
+_NEW_TRADER_SHARE = 0.6
 _LEAVER_SHARE = 0.25
 
 
@@ -50,7 +50,9 @@ def _flows(rng: np.random.Generator, config: WorldConfig, export: np.ndarray) ->
     return np.where(rng.random(len(export)) < config.transit_share, geo.TRANSIT, flow)
 
 
-def _partners(rng: np.random.Generator, chapter_names: np.ndarray, primary: np.ndarray) -> np.ndarray:
+def _partners(
+    rng: np.random.Generator, chapter_names: np.ndarray, primary: np.ndarray
+) -> np.ndarray:
     partners = np.zeros((len(primary), 3), dtype=np.int16)
     for c in np.unique(primary):
         rows = np.flatnonzero(primary == c)
@@ -70,9 +72,7 @@ def _windows(rng: np.random.Generator, count: int, days: int) -> tuple[np.ndarra
     return first.astype(np.int32), last.astype(np.int32)
 
 
-def _chapters(
-    rng: np.random.Generator, chapter_weights: np.ndarray, count: int
-) -> np.ndarray:
+def _chapters(rng: np.random.Generator, chapter_weights: np.ndarray, count: int) -> np.ndarray:
     slots = rng.choice(len(chapter_weights), size=(count, 3), p=chapter_weights)
     slots[rng.random(count) < 0.5, 1] = -1
     slots[rng.random(count) < 0.75, 2] = -1
@@ -97,8 +97,11 @@ def build_population(
             "kind": np.full(count, LEGIT, dtype=np.int8),
             "size": np.minimum(rng.pareto(config.trader_size_shape, count) + 1.0, count / 20),
             "flow": _flows(rng, config, export).astype(np.int8),
-            "ch0": slots[:, 0], "ch1": slots[:, 1], "ch2": slots[:, 2],
-            "first_day": first, "last_day": last,
+            "ch0": slots[:, 0],
+            "ch1": slots[:, 1],
+            "ch2": slots[:, 2],
+            "first_day": first,
+            "last_day": last,
             "office": rng.choice(len(geo.OFFICES[geo.SEA]), count, p=_office_weights()),
             "declarant0": rng.choice(declarants, count, p=p_declarant),
             "declarant1": rng.choice(declarants, count, p=p_declarant),
@@ -106,7 +109,7 @@ def build_population(
             & (rng.random(count) < 0.25),
             "network": np.full(count, -1, dtype=np.int32),
         }
-    )  # fmt: skip
+    )
     partners = _partners(rng, chapter_names, slots[:, 0])
     traders[["p0", "p1", "p2"]] = partners
     return _with_pools(traders, declarant_sizes, tuple(chapter_names), calendar.days)
@@ -142,7 +145,7 @@ def assign_traders(
     """A trader for each row of the given chapters, in proportion to size and activity."""
     traders = population.traders
     size = traders["size"].to_numpy()
-    active = (np.minimum(traders["last_day"], days - 1) - np.maximum(traders["first_day"], 0) + 1)
+    active = np.minimum(traders["last_day"], days - 1) - np.maximum(traders["first_day"], 0) + 1
     activity = np.clip(active.to_numpy(), 1, None) / days
     out = np.empty(len(chapter), dtype=np.int32)
     for c in np.unique(chapter):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from simulation import disguise, illicit, routes, smugglers
 from simulation import geography as geo
-from simulation import disguise, illicit, routes
 from simulation.calendar import Calendar
 from simulation.config import WorldConfig
 from simulation.population import FRONT as FRONT_KIND
@@ -36,34 +37,47 @@ def cover_texts(tactics: tuple[Tactic, ...]) -> tuple[tuple[str, ...], np.ndarra
     return texts, offsets
 
 
-def _choice(rng: np.random.Generator, items: tuple, count: int, p=None) -> np.ndarray:
+def _choice(
+    rng: np.random.Generator,
+    items: tuple[Any, ...],
+    count: int,
+    p: list[float] | None = None,
+) -> np.ndarray:
     weights = None if p is None else np.asarray(p, dtype=float) / np.sum(p)
     return np.asarray(items, dtype=object)[rng.choice(len(items), count, p=weights)]
 
 
 def _network_params(
-    rng: np.random.Generator, networks: pd.DataFrame, tactics: tuple[Tactic, ...],
+    rng: np.random.Generator,
+    networks: pd.DataFrame,
+    tactics: tuple[Tactic, ...],
     code_ids: dict[str, int],
-) -> pd.DataFrame:  # fmt: skip
+) -> pd.DataFrame:
     """Each network's fixed route and cover code, and the ones it moves to after a seizure."""
-    params = {k: [] for k in ("origin", "transit", "code", "alt_code", "alt_transit")}
+    params: dict[str, list[Any]] = {
+        k: [] for k in ("origin", "transit", "code", "alt_code", "alt_transit")
+    }
     for t in networks["tactic"].to_numpy():
         tactic = tactics[t]
-        codes = [code_ids[c] for c in tactic.declared_codes]
-        weights = [w for _, w in tactic.declared]
-        origins = [o for o in tactic.origins if o != geo.HOME] or [geo.HOME]
-        params["origin"].append(geo.country_index()[str(_choice(rng, tuple(origins), 1)[0])])
+        codes = tuple(code_ids[c] for c in tactic.declared_codes)
+        origins = tuple(o for o in tactic.origins if o != geo.HOME) or (geo.HOME,)
+        code = int(_choice(rng, codes, 1, [w for _, w in tactic.declared])[0])
+        others = tuple(c for c in codes if c != code) or codes
+        params["origin"].append(geo.country_index()[str(_choice(rng, origins, 1)[0])])
         params["transit"].append(str(_choice(rng, tactic.transit, 1)[0]))
-        params["code"].append(int(_choice(rng, tuple(codes), 1, weights)[0]))
-        params["alt_code"].append(int(_choice(rng, tuple(codes), 1)[0]))
-        params["alt_transit"].append(str(_choice(rng, tactic.transit + ("SG", "AE"), 1)[0]))
+        params["code"].append(code)
+        params["alt_code"].append(int(_choice(rng, others, 1)[0]))
+        params["alt_transit"].append(str(_choice(rng, (*tactic.transit, "SG", "AE"), 1)[0]))
     return networks.assign(**params)
 
 
 def _codes(
-    rng: np.random.Generator, rows: pd.DataFrame, tactics: tuple[Tactic, ...],
-    code_ids: dict[str, int], networks: pd.DataFrame,
-) -> np.ndarray:  # fmt: skip
+    rng: np.random.Generator,
+    rows: pd.DataFrame,
+    tactics: tuple[Tactic, ...],
+    code_ids: dict[str, int],
+    networks: pd.DataFrame,
+) -> np.ndarray:
     hs = np.zeros(len(rows), dtype=np.int32)
     tactic = rows["tactic"].to_numpy()
     for t in np.unique(tactic):
@@ -76,113 +90,35 @@ def _codes(
     return hs
 
 
-def _opportunists(
-    rng: np.random.Generator, rows: pd.DataFrame, population: Population, chapter: np.ndarray
-) -> np.ndarray:
-    """Established traders of the declared code's chapter, a few per tactic, cheat now and then."""
-    trader = np.full(len(rows), -1, dtype=np.int32)
-    traders = population.traders
-    active = np.minimum(traders["last_day"], rows["day"].max()) - np.maximum(traders["first_day"], 0)
-    size = traders["size"].to_numpy() * np.clip(active.to_numpy() + 1, 1, None)
-    source, tactic = rows["source"].to_numpy(), rows["tactic"].to_numpy()
-    for t in np.unique(tactic[source == illicit.OPPORTUNIST]):
-        idx = np.flatnonzero((tactic == t) & (source == illicit.OPPORTUNIST))
-        pool = np.unique(np.concatenate([population.pool(int(c))[0] for c in np.unique(chapter[idx])]))
-        if len(pool) == 0:
-            pool = np.arange(len(size), dtype=np.int32)
-        k = min(len(pool), max(3, int(np.ceil(len(idx) / 1.25))))
-        p = size[pool]
-        chosen = rng.choice(pool, k, replace=False, p=p / p.sum())
-        trader[idx] = chosen[rng.integers(0, k, len(idx))]
-    return trader
-
-
-def _group_newcomers(rng: np.random.Generator, rows: pd.DataFrame) -> np.ndarray:
-    """Newcomer rows of a tactic in groups of one to three: one new trader per group."""
-    idx = np.flatnonzero(rows["source"].to_numpy() == illicit.NEWCOMER)
-    tactic = rows["tactic"].to_numpy()[idx]
-    order = np.argsort(tactic, kind="stable")
-    idx, tactic = idx[order], tactic[order]
-    sizes = rng.integers(1, 4, len(idx))
-    starts = np.cumsum(sizes) - sizes
-    block = np.searchsorted(starts, np.arange(len(idx)), side="right") - 1
-    group = np.full(len(rows), -1)
-    group[idx] = pd.factorize(pd.Series(block * 1000 + tactic))[0]  # never across tactics
-    return group
-
-
-def _within(rng: np.random.Generator, calendar: Calendar, first: np.ndarray, last: np.ndarray,
-            floor: np.ndarray) -> np.ndarray:  # fmt: skip
-    first = np.maximum(first, floor)
-    return calendar.sample(rng, first, np.maximum(last, first))
-
-
-def _assign_networks(rng: np.random.Generator, rows: pd.DataFrame, networks: pd.DataFrame) -> np.ndarray:
-    network = np.full(len(rows), -1, dtype=np.int32)
-    is_net = rows["source"].to_numpy() == illicit.NETWORK
-    tactic = rows["tactic"].to_numpy()
-    for t in np.unique(tactic[is_net]):
-        idx = np.flatnonzero(is_net & (tactic == t))
-        nets = np.flatnonzero(networks["tactic"].to_numpy() == t)
-        network[idx] = nets[rng.integers(0, len(nets), len(idx))]
-    return network
-
-
-def _assign_fronts(rng: np.random.Generator, network: np.ndarray, networks: pd.DataFrame) -> np.ndarray:
-    count = networks["fronts"].to_numpy()
-    offset = np.cumsum(count) - count
-    net = np.maximum(network, 0)
-    front = offset[net] + (rng.random(len(network)) * count[net]).astype(int)
-    return np.where(network >= 0, front, -1)
-
-
-def _traders_and_days(
-    rng: np.random.Generator, rows: pd.DataFrame, networks: pd.DataFrame, chapter: np.ndarray,
-    population: Population, calendar: Calendar, timing: illicit.Timing,
-) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:  # fmt: skip
-    """Trader of each row (fronts, opportunists, newcomers) and a day inside its window."""
-    base = len(population.traders)
-    fronts = illicit.front_companies(rng, networks, population)
-    front = _assign_fronts(rng, rows["network"].to_numpy(), networks)
-    group = _group_newcomers(rng, rows)
-    day, source = rows["day"].to_numpy(), rows["source"].to_numpy()
-    groups = max(group.max() + 1, 0)
-    group_day = np.full(groups, calendar.days, dtype=np.int64)
-    np.minimum.at(group_day, group[group >= 0], day[group >= 0])
-    newcomers = illicit.newcomers(rng, group_day, population)
-    trader = _opportunists(rng, rows, population, chapter)
-    trader = np.where(source == illicit.NETWORK, base + front, trader)
-    trader = np.where(source == illicit.NEWCOMER, base + len(fronts) + group, trader)
-    added = pd.concat([fronts, newcomers], ignore_index=True)
-    everyone = pd.concat([population.traders, added], ignore_index=True)
-    first = everyone["first_day"].to_numpy()[trader] + np.where(source == illicit.NETWORK, 5, 0)
-    tactic = rows["tactic"].to_numpy()
-    last = np.minimum(everyone["last_day"].to_numpy()[trader], timing.end[tactic])
-    resampled = _within(rng, calendar, first, last, timing.start[tactic])
-    burst = np.append(group_day, 0)[group] + rng.integers(0, 45, len(day))
-    day = np.where(source == illicit.NEWCOMER, np.minimum(burst, calendar.days - 1), resampled)
-    return trader.astype(np.int32), day.astype(np.int32), added
-
-
-def _split(rng: np.random.Generator, rows: pd.DataFrame, share: np.ndarray, days: int) -> pd.DataFrame:
+def _split(
+    rng: np.random.Generator, rows: pd.DataFrame, share: np.ndarray, days: int
+) -> pd.DataFrame:
     """Split consignments: runs of two or three declarations by one trader within days."""
     idx = np.flatnonzero(rng.random(len(rows)) < share)
     part = rows.iloc[idx][["trader", "tactic", "day"]].reset_index(drop=True)
-    order = np.lexsort((part["day"].to_numpy(), part["tactic"].to_numpy(), part["trader"].to_numpy()))
+    order = np.lexsort(
+        (part["day"].to_numpy(), part["tactic"].to_numpy(), part["trader"].to_numpy())
+    )
     idx, part = idx[order], part.iloc[order].reset_index(drop=True)
     keys = [part["trader"], part["tactic"]]
     k = 2 + (part["trader"].to_numpy() % 2)
     part["group"] = part.groupby(keys).cumcount().to_numpy() // k
     groups = part.groupby([*keys, part["group"]])["day"]
     day = rows["day"].to_numpy().copy()
-    day[idx] = np.minimum(groups.transform("first").to_numpy() + rng.integers(0, 3, len(idx)), days - 1)
+    day[idx] = np.minimum(
+        groups.transform("first").to_numpy() + rng.integers(0, 3, len(idx)), days - 1
+    )
     split = np.zeros(len(rows), dtype=bool)
     split[idx] = groups.transform("size").to_numpy() > 1
     return rows.assign(day=day, split=split)
 
 
-def _dress(rng: np.random.Generator, rows: pd.DataFrame, tactics: tuple[Tactic, ...],
-           networks: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
+def _dress(
+    rng: np.random.Generator,
+    rows: pd.DataFrame,
+    tactics: tuple[Tactic, ...],
+    networks: pd.DataFrame,
+) -> pd.DataFrame:
     """Route and anomaly fields, tactic by tactic."""
     net = rows["network"].to_numpy()
     has = net >= 0
@@ -200,8 +136,9 @@ def _dress(rng: np.random.Generator, rows: pd.DataFrame, tactics: tuple[Tactic, 
     return pd.concat(parts).sort_index().drop(columns=["net_origin", "net_transit"])
 
 
-def _declarants(rng: np.random.Generator, rows: pd.DataFrame, traders: pd.DataFrame,
-                sizes: np.ndarray) -> np.ndarray:  # fmt: skip
+def _declarants(
+    rng: np.random.Generator, rows: pd.DataFrame, traders: pd.DataFrame, sizes: np.ndarray
+) -> np.ndarray:
     """Own broker for most rows; networks rotate brokers from shipment to shipment."""
     trader = rows["trader"].to_numpy()
     own = np.where(
@@ -232,22 +169,32 @@ def _front_tests(
             "hs": networks["code"].to_numpy()[net].astype(np.int32),
             "flow": np.full(count, geo.IMPORT, dtype=np.int8),
             "trader": trader.astype(np.int32),
-            "origin": origin, "consignment": origin,
+            "origin": origin,
+            "consignment": origin,
             "destination": np.full(count, home, dtype=np.int16),
             "transit": networks["transit"].to_numpy()[net],
             "mode": np.full(count, geo.SEA, dtype=np.int8),
         }
-    )  # fmt: skip
-    frame["office"] = routes.offices(rng, frame["mode"].to_numpy(), traders["office"].to_numpy()[trader])
+    )
+    frame["office"] = routes.offices(
+        rng, frame["mode"].to_numpy(), traders["office"].to_numpy()[trader]
+    )
     frame["declarant"] = traders["declarant0"].to_numpy()[trader].astype(np.int32)
     return frame.assign(**skeleton_defaults(count))
 
 
 def build_illicit(
-    config: WorldConfig, tactics: tuple[Tactic, ...], *, counts: np.ndarray,
-    chapter_of_code: np.ndarray, code_ids: dict[str, int], population: Population,
-    calendar: Calendar, timing: illicit.Timing, rng: np.random.Generator,
-) -> Illicit:  # fmt: skip
+    config: WorldConfig,
+    tactics: tuple[Tactic, ...],
+    *,
+    counts: np.ndarray,
+    chapter_of_code: np.ndarray,
+    code_ids: dict[str, int],
+    population: Population,
+    calendar: Calendar,
+    timing: illicit.Timing,
+    rng: np.random.Generator,
+) -> Illicit:
     """Every illicit shipment of the given tactics, plus the front companies' test shipments."""
     tactic = np.repeat(np.arange(len(tactics)), counts).astype(np.int16)
     rows = pd.DataFrame(
@@ -257,23 +204,31 @@ def build_illicit(
             "source": illicit.trader_sources(rng, tactics, tactic, config),
         }
     )
-    networks = illicit.plan_networks(rng, rows, config, timing)
-    networks = _network_params(rng, networks, tactics, code_ids)
-    rows["network"] = _assign_networks(rng, rows, networks)
+    networks = _network_params(
+        rng, illicit.plan_networks(rng, rows, config, timing, calendar), tactics, code_ids
+    )
+    rows["network"] = smugglers.assign_networks(rng, rows, networks)
     rows["hs"] = _codes(rng, rows, tactics, code_ids, networks)
-    trader, day, added = _traders_and_days(
-        rng, rows, networks, chapter_of_code[rows["hs"].to_numpy()], population, calendar,
-        timing,
-    )  # fmt: skip
-    rows = rows.assign(trader=trader, day=day)
+    trader, day, added = smugglers.traders_and_days(
+        rng, rows, networks, chapter_of_code[rows["hs"].to_numpy()], population, calendar, timing
+    )
     split_share = np.array([t.split_share for t in tactics])[tactic]
-    rows = _split(rng, rows, split_share + np.where(rows["network"] >= 0, _NETWORK_SPLIT, 0.0), calendar.days)
-    rows = _dress(rng, rows, tactics, networks)
+    split_share += np.where(rows["network"] >= 0, _NETWORK_SPLIT, 0.0)
+    rows = _split(rng, rows.assign(trader=trader, day=day), split_share, calendar.days)
     traders = pd.concat([population.traders, added], ignore_index=True)
-    rows["office"] = routes.offices(rng, rows["mode"].to_numpy(), traders["office"].to_numpy()[rows["trader"]])
-    rows["declarant"] = _declarants(rng, rows, traders, population.declarant_sizes)
-    defaults = skeleton_defaults(len(rows))
-    rows = rows.assign(**{k: v for k, v in defaults.items() if k not in rows})
+    rows = _finish(rng, _dress(rng, rows, tactics, networks), traders, population.declarant_sizes)
     tests = _front_tests(rng, networks, traders, len(population.traders), calendar.days)
-    skeleton = pd.concat([rows.drop(columns=["source"]), tests[rows.columns.drop("source")]], ignore_index=True)
+    skeleton = pd.concat([rows, tests[rows.columns]], ignore_index=True)
     return Illicit(skeleton=skeleton, traders=added, networks=networks)
+
+
+def _finish(
+    rng: np.random.Generator, rows: pd.DataFrame, traders: pd.DataFrame, sizes: np.ndarray
+) -> pd.DataFrame:
+    """Office, broker and the neutral modifier columns of dressed illicit rows."""
+    rows = rows.drop(columns=["source"])
+    preferred = traders["office"].to_numpy()[rows["trader"].to_numpy()]
+    rows["office"] = routes.offices(rng, rows["mode"].to_numpy(), preferred)
+    rows["declarant"] = _declarants(rng, rows, traders, sizes)
+    defaults = skeleton_defaults(len(rows))
+    return rows.assign(**{k: v for k, v in defaults.items() if k not in rows})

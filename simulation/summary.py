@@ -51,7 +51,9 @@ def _inspections(world: World) -> dict[str, Any]:
         "hit_rate_any_violation": _rate(ins["outcome"] == "violation"),
         "hit_rate_by_reason": {str(k): _rate(env[reason == k]) for k in sorted(reason.unique())},
         "random_stream_hit_rate": _rate(env[reason == "random"]),
-        "random_stream_true_illicit_share": _rate(pd.Series(illicit[(reason == "random").to_numpy()])),
+        "random_stream_true_illicit_share": _rate(
+            pd.Series(illicit[(reason == "random").to_numpy()])
+        ),
         "other_violations": int((ins["violation_category"] == "other").sum()),
         "detection": {
             "illicit_inspected": int(illicit.sum()),
@@ -86,17 +88,26 @@ def _drift(world: World) -> list[dict[str, Any]]:
         when = np.datetime64(event.date, "us")
         after = (d["declaration_date"] >= when).to_numpy()
         if event.kind == "import_ban":
-            plastic = d["hs_code"].str.startswith("3915").to_numpy() & (d["flow"] != "import").to_numpy()
+            plastic = (
+                d["hs_code"].str.startswith("3915").to_numpy() & (d["flow"] != "import").to_numpy()
+            )
             to_banned = (d["destination_country"] == event.country).to_numpy()
-            item["plastic_outbound_to_banned_before"] = _rate(pd.Series(to_banned[plastic & ~after]))
+            item["plastic_outbound_to_banned_before"] = _rate(
+                pd.Series(to_banned[plastic & ~after])
+            )
             item["plastic_outbound_to_banned_after"] = _rate(pd.Series(to_banned[plastic & after]))
         if event.kind == "new_tactic":
             rows = (truth["modus_operandi"] == event.tactic).to_numpy()
             item["shipments_before"] = int((rows & ~after).sum())
             item["shipments_after"] = int((rows & after).sum())
         out.append(item)
-    out.append({"name": "network-shifts-after-seizure", "kind": "network_shift",
-                "shifts": world.facts.get("shifts", [])})  # fmt: skip
+    out.append(
+        {
+            "name": "network-shifts-after-seizure",
+            "kind": "network_shift",
+            "shifts": world.facts.get("shifts", []),
+        }
+    )
     return out
 
 

@@ -61,9 +61,12 @@ def _pick(rng: np.random.Generator, items: tuple[str, ...], count: int) -> np.nd
 
 
 def _base(
-    rng: np.random.Generator, skeleton: pd.DataFrame, table: PhraseTable, covers: tuple[str, ...],
+    rng: np.random.Generator,
+    skeleton: pd.DataFrame,
+    table: PhraseTable,
+    covers: tuple[str, ...],
     code_covers: dict[int, tuple[str, ...]],
-) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+) -> tuple[np.ndarray, np.ndarray]:
     hs = skeleton["hs"].to_numpy()
     n = len(hs)
     text = table.phrases[table.offset[hs] + (rng.random(n) * table.count[hs]).astype(int)]
@@ -112,9 +115,13 @@ def _styled(rng: np.random.Generator, text: np.ndarray, quantity: np.ndarray) ->
 
 
 def descriptions(
-    rng: np.random.Generator, skeleton: pd.DataFrame, table: PhraseTable, quantity: np.ndarray,
-    covers: tuple[str, ...], code_covers: dict[int, tuple[str, ...]],
-) -> tuple[pd.Series, np.ndarray]:  # fmt: skip
+    rng: np.random.Generator,
+    skeleton: pd.DataFrame,
+    table: PhraseTable,
+    quantity: np.ndarray,
+    covers: tuple[str, ...],
+    code_covers: dict[int, tuple[str, ...]],
+) -> tuple[pd.Series, np.ndarray]:
     """The goods_description of every skeleton row, and which rows are vague or cover wording."""
     base, vague = _base(rng, skeleton, table, covers, code_covers)
     return _styled(rng, base, quantity), vague

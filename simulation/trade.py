@@ -41,9 +41,12 @@ def skeleton_defaults(count: int) -> dict[str, np.ndarray]:
 
 
 def _same_routes(
-    rng: np.random.Generator, hs: np.ndarray, trader: np.ndarray, partner: np.ndarray,
+    rng: np.random.Generator,
+    hs: np.ndarray,
+    trader: np.ndarray,
+    partner: np.ndarray,
     tactic_routes: dict[int, tuple[np.ndarray, tuple[str, ...]]],
-) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+) -> tuple[np.ndarray, np.ndarray]:
     """Send a share of each tactic code's trade along the tactic's origins and transit hubs.
 
     The origin is stable per trader and code, so a sesame importer keeps its Ugandan supplier.
@@ -79,28 +82,37 @@ def legit_skeleton(
     day = calendar.sample(
         rng, traders["first_day"].to_numpy()[trader], traders["last_day"].to_numpy()[trader]
     )
-    flow = traders["flow"].to_numpy()[trader]
-    slot = rng.choice(3, size=count, p=_PARTNER_SLOTS)
-    partner = traders[["p0", "p1", "p2"]].to_numpy()[trader, slot]
-    partner, tactic_transit = _same_routes(rng, hs, trader, partner, tactic_routes)
-    other = rng.choice(len(geo.countries()), size=count, p=geo.partner_weights())
-    frame = pd.DataFrame(
-        {"day": day, "hs": hs, "flow": flow, "trader": trader,
-         **routes.routes(rng, flow, partner, other.astype(np.int16))}
-    )  # fmt: skip
-    follow = (tactic_transit != "-") & (flow == geo.IMPORT)
-    frame.loc[follow, "transit"] = tactic_transit[follow]
-    mode = routes.modes(
-        rng, partner, catalogue["air"].to_numpy()[hs], catalogue["post"].to_numpy()[hs]
-    )
-    frame["mode"] = mode
-    frame["office"] = routes.offices(rng, mode, traders["office"].to_numpy()[trader])
+    frame = pd.DataFrame({"day": day, "hs": hs, "trader": trader})
+    frame = _where(rng, frame, catalogue, traders, tactic_routes)
     frame["declarant"] = _declarants(rng, traders, trader)
     extra = skeleton_defaults(count)
     used = traders["second_hand"].to_numpy()[trader] & catalogue["second_hand"].to_numpy()[hs]
     extra["used"] = used
     extra["value_mult"] = np.where(used, _USED_PRICE * rng.lognormal(0, 0.3, count), 1.0)
     return frame.assign(**extra)
+
+
+def _where(
+    rng: np.random.Generator,
+    frame: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    traders: pd.DataFrame,
+    tactic_routes: dict[int, tuple[np.ndarray, tuple[str, ...]]],
+) -> pd.DataFrame:
+    """Flow, countries, transit, mode and office from the trader's partners and the goods."""
+    hs, trader = frame["hs"].to_numpy(), frame["trader"].to_numpy()
+    flow = traders["flow"].to_numpy()[trader]
+    slot = rng.choice(3, size=len(frame), p=_PARTNER_SLOTS)
+    partner = traders[["p0", "p1", "p2"]].to_numpy()[trader, slot]
+    partner, tactic_transit = _same_routes(rng, hs, trader, partner, tactic_routes)
+    other = rng.choice(len(geo.countries()), size=len(frame), p=geo.partner_weights())
+    frame = frame.assign(flow=flow, **routes.routes(rng, flow, partner, other.astype(np.int16)))
+    follow = (tactic_transit != "-") & (flow == geo.IMPORT)
+    frame.loc[follow, "transit"] = tactic_transit[follow]
+    air, post = catalogue["air"].to_numpy()[hs], catalogue["post"].to_numpy()[hs]
+    mode = routes.modes(rng, partner, air, post)
+    office = routes.offices(rng, mode, traders["office"].to_numpy()[trader])
+    return frame.assign(mode=mode, office=office)
 
 
 def _declarants(rng: np.random.Generator, traders: pd.DataFrame, trader: np.ndarray) -> np.ndarray:
@@ -121,9 +133,10 @@ def add_clerical_noise(
     legit = skeleton["tactic"].to_numpy() < 0
     hit = legit & (rng.random(len(skeleton)) < rate)
     kind = rng.choice(
-        [UNDERVALUED, ROUNDED, PERMIT_FORGOTTEN, WEIGHT_TYPO], size=len(skeleton),
+        [UNDERVALUED, ROUNDED, PERMIT_FORGOTTEN, WEIGHT_TYPO],
+        size=len(skeleton),
         p=[0.4, 0.3, 0.25, 0.05],
-    )  # fmt: skip
+    )
     error = np.where(hit, kind, skeleton["error"].to_numpy()).astype(np.int8)
     value_mult = skeleton["value_mult"].to_numpy() * np.where(
         error == UNDERVALUED, rng.uniform(0.2, 0.6, len(skeleton)), 1.0

@@ -46,7 +46,12 @@ def test_frames_are_canonical_sorted_and_summary_is_json():
     assert decl["declaration_id"].is_unique
     order = decl.sort_values(["declaration_date", "declaration_id"]).index
     assert (order == decl.index).all()
-    assert list(world.truth.columns) == ["declaration_id", "is_illicit", "category", "modus_operandi"]
+    assert list(world.truth.columns) == [
+        "declaration_id",
+        "is_illicit",
+        "category",
+        "modus_operandi",
+    ]
     assert world.truth["declaration_id"].equals(decl["declaration_id"])
     json.dumps(world.summary())
 
@@ -176,7 +181,9 @@ def test_new_tactic_starts_at_its_event():
     assert len(rows) >= 10
     assert (rows["declaration_date"] >= pd.Timestamp(event.date)).all()
     names = [e["name"] for e in world.summary()["drift_events"]]
-    assert {"plastic-import-ban-TH", "hfc-declared-as-hfo", "network-shifts-after-seizure"} <= set(names)
+    assert {"plastic-import-ban-TH", "hfc-declared-as-hfo", "network-shifts-after-seizure"} <= set(
+        names
+    )
 
 
 def test_networks_move_after_their_first_seizure():
@@ -223,4 +230,7 @@ def test_config_rejects_unknown_scenarios_and_future_periods():
     shares = WorldConfig().category_shares
     assert sum(shares.values()) == pytest.approx(1.0)
     assert shares["waste"] > shares["ods"] > 0 and shares["wildlife"] > 0
-    assert np.isclose(WorldConfig(category_shares={"waste": 2, "ods": 1, "wildlife": 1}).category_shares["waste"], 0.5)
+    assert np.isclose(
+        WorldConfig(category_shares={"waste": 2, "ods": 1, "wildlife": 1}).category_shares["waste"],
+        0.5,
+    )
