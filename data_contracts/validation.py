@@ -60,6 +60,11 @@ def _batch_definition() -> Any:
     import great_expectations as gx  # GX takes seconds to import: only on first use
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    # Some GX module loggers get an explicit INFO level on import; quiet every one of them,
+    # or each run prints "Created temporary directory ... for ephemeral docs site".
+    for name in [*logging.Logger.manager.loggerDict, "great_expectations"]:
+        if name.startswith("great_expectations"):
+            logging.getLogger(name).setLevel(logging.ERROR)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     asset = context.data_sources.add_pandas("received").add_dataframe_asset("table")

@@ -82,6 +82,7 @@ def configure_offline_environment(settings: Settings | None = None) -> Settings:
         # 20 s (the default) is tight for the temporary server on two busy cores.
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
         "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
+        "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
     }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)

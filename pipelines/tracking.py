@@ -7,6 +7,7 @@ LightGBM text), so loading it never unpickles project objects: `load_risk_model`
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,9 @@ class LoadedModel:
 
 def connect(tracking_uri: str, artifact_root: Path) -> MlflowClient:
     """Point MLflow at the store; artifacts of new experiments go under `artifact_root`."""
+    # MLflow logs INFO on every model it logs (uv detection, copied lock files) and warns that
+    # a Python model is pickled; ours only carries JSON, so only its errors are worth showing.
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     artifact_root.mkdir(parents=True, exist_ok=True)
