@@ -89,7 +89,7 @@ class WorldConfig(pydantic.BaseModel):
 
     model_config = pydantic.ConfigDict(frozen=True, extra="forbid")
 
-    declarations: int = pydantic.Field(200_000, ge=2_000, le=20_000_000)
+    declarations: int = pydantic.Field(200_000, ge=200, le=20_000_000)
     start: datetime.date = datetime.date(2024, 1, 1)
     months: int = pydantic.Field(24, ge=3, le=120)
     seed: int = 7

@@ -79,6 +79,8 @@ def adapt_networks(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """After a seizure a network moves to its other cover code and route; rows that changed."""
     net = skeleton["network"].to_numpy()
+    if len(networks) == 0:
+        return skeleton, np.zeros(len(skeleton), dtype=bool)
     seized = np.array([seizures.get(int(n), 1 << 30) for n in range(len(networks))] + [1 << 30])
     after = (net >= 0) & (skeleton["day"].to_numpy() > seized[net] + _SHIFT_LAG_DAYS)
     safe = np.maximum(net, 0)

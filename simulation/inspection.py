@@ -147,8 +147,8 @@ def _shift_facts(
             {
                 "network": int(net),
                 "first_seizure": str(ctx.calendar.start + pd.Timedelta(days=int(day))),
-                "from_hs6": str(hs6[row["code"]]),
-                "to_hs6": str(hs6[row["alt_code"]]),
+                "from_hs6": str(hs6[int(row["code"])]),
+                "to_hs6": str(hs6[int(row["alt_code"])]),
                 "to_transit": str(row["alt_transit"]),
                 "shipments_moved": int(moved.get(net, 0)),
             }

@@ -156,6 +156,8 @@ def _assign_fronts(
     rng: np.random.Generator, network: np.ndarray, networks: pd.DataFrame
 ) -> np.ndarray:
     count = networks["fronts"].to_numpy()
+    if len(count) == 0:
+        return np.full(len(network), -1)
     offset = np.cumsum(count) - count
     net = np.maximum(network, 0)
     front = offset[net] + (rng.random(len(network)) * count[net]).astype(int)

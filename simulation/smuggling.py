@@ -68,7 +68,10 @@ def _network_params(
         params["code"].append(code)
         params["alt_code"].append(int(_choice(rng, others, 1)[0]))
         params["alt_transit"].append(str(_choice(rng, (*tactic.transit, "SG", "AE"), 1)[0]))
-    return networks.assign(**params)
+    types = {"origin": np.int16, "code": np.int32, "alt_code": np.int32}
+    return networks.assign(
+        **{k: np.asarray(v, dtype=types.get(k, object)) for k, v in params.items()}
+    )
 
 
 def _codes(
@@ -120,11 +123,10 @@ def _dress(
     networks: pd.DataFrame,
 ) -> pd.DataFrame:
     """Route and anomaly fields, tactic by tactic."""
-    net = rows["network"].to_numpy()
-    has = net >= 0
+    net = rows["network"].to_numpy()  # -1 picks the appended "no network" value
     rows = rows.assign(
-        net_origin=np.where(has, networks["origin"].to_numpy()[np.maximum(net, 0)], -1),
-        net_transit=np.where(has, networks["transit"].to_numpy()[np.maximum(net, 0)], ""),
+        net_origin=np.append(networks["origin"].to_numpy(), -1)[net],
+        net_transit=np.append(networks["transit"].to_numpy().astype(object), "")[net],
     )
     _, offsets = cover_texts(tactics)
     parts = []
