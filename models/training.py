@@ -134,7 +134,12 @@ def train_risk_model(
         name: _fit_category(x, rows.labels[name].to_numpy(), rows.weights, split, matrix, config)
         for name in RISK_CATEGORIES
     }
-    reference = FeatureReference.fit(rows.features[feature_names], categorical=matrix.categorical)
+    # Drift is measured against every declaration of the training period, not only the
+    # inspected ones (those were chosen by the old policy and look nothing like a batch).
+    period = features
+    if config.until is not None:
+        period = features[features["declaration_date"] < pd.Timestamp(config.until)]
+    reference = FeatureReference.fit(period[feature_names], categorical=matrix.categorical)
     return RiskModel(
         matrix=matrix,
         models=models,
