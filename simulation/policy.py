@@ -87,25 +87,25 @@ def rule_hits(s: Signals, *, ban_day: int) -> dict[str, tuple[np.ndarray, float 
         & (s.flow == geo.IMPORT)
     )
     return {
-        "controlled-goods-without-permit": (s.permit_required & s.permit_missing, 0.5),
-        "wildlife-source-route": (wild, 0.15),
-        "ods-corridor": (corridor, 0.1),
-        "plastic-scrap": (s.heading == "3915", np.where(s.day >= ban_day, 0.25, 0.1)),
+        "controlled-goods-without-permit": (s.permit_required & s.permit_missing, 0.35),
+        "wildlife-source-route": (wild, 0.1),
+        "ods-corridor": (corridor, 0.08),
+        "plastic-scrap": (s.heading == "3915", np.where(s.day >= ban_day, 0.15, 0.06)),
         "used-eee-from-oecd": (used_eee, 0.04),
-        "first-time-importer": (s.trader_age_days < 90, 0.05),
+        "first-time-importer": (s.trader_age_days < 90, 0.03),
     }
 
 
 def _officer_score(s: Signals, rng: np.random.Generator) -> np.ndarray:
     """An officer's suspicion: a little of what is visible, a lot of noise."""
     z = (
-        0.9 * s.listed
+        1.0 * s.listed
         + 0.6 * s.vague
-        + 0.8 * (s.value_ratio < 0.35)
-        + 0.6 * np.isin(s.origin, _countries(WILDLIFE_ORIGINS))
-        + 0.4 * (s.trader_age_days < 180)
+        + 1.0 * (s.value_ratio < 0.35)
+        + 0.7 * np.isin(s.origin, _countries(WILDLIFE_ORIGINS))
+        + 0.6 * (s.trader_age_days < 180)
     )
-    return z + rng.normal(0.0, 0.8, len(z))
+    return z + rng.normal(0.0, 0.7, len(z))
 
 
 def _rule_probability(hits: dict[str, tuple[np.ndarray, float | np.ndarray]], n: int) -> np.ndarray:

@@ -234,3 +234,21 @@ def test_config_rejects_unknown_scenarios_and_future_periods():
         WorldConfig(category_shares={"waste": 2, "ods": 1, "wildlife": 1}).category_shares["waste"],
         0.5,
     )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"declarations": 300},
+        {"declarations": 300, "scenario": "rosewood-generic-timber"},
+        {"declarations": 2_000, "network_share": 0.0, "one_off_share": 0.0},
+        {"declarations": 2_000, "drift_events": (), "network_adaptation": False},
+    ],
+)
+def test_small_and_unusual_worlds_still_build(options):
+    from simulation import simulate
+
+    world = simulate(WorldConfig(**options))
+    assert len(world.declarations) == options["declarations"]
+    assert world.truth["declaration_id"].equals(world.declarations["declaration_id"])
+    json.dumps(world.summary())
