@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,8 +19,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GCRISK_", extra="ignore", frozen=True)
 
     home: Path = Field(default=Path("gcrisk-home"), description="Data directory (GCRISK_HOME)")
-    mlflow_uri: str | None = Field(
-        default=None, description="MLflow tracking URI; default sqlite:///<home>/mlflow.db"
+    mlflow_uri: str = Field(
+        default="", description="MLflow tracking URI; default sqlite:///<home>/mlflow.db"
     )
     pseudonym_key: SecretStr | None = Field(
         default=None, description="Key for HMAC pseudonyms of trader and declarant ids"
@@ -31,16 +31,23 @@ class Settings(BaseSettings):
     def _absolute(cls, home: Path) -> Path:
         return home.expanduser().resolve()
 
-    @field_validator("mlflow_uri", "pseudonym_key", mode="before")
+    @field_validator("pseudonym_key", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # `GCRISK_PSEUDONYM_KEY=` (exported but empty) means "no key", not "the empty key".
         return None if isinstance(value, str) and not value.strip() else value
 
+    @model_validator(mode="after")
+    def _default_store(self) -> Settings:
+        if not self.mlflow_uri.strip():
+            # Frozen model: set the derived default once, while validating.
+            object.__setattr__(self, "mlflow_uri", f"sqlite:///{self.home / 'mlflow.db'}")
+        return self
+
     @property
     def tracking_uri(self) -> str:
-        """The MLflow tracking URI in force (the variable, else the SQLite store under home)."""
-        return self.mlflow_uri or f"sqlite:///{self.home / 'mlflow.db'}"
+        """The MLflow tracking URI in force (same as `mlflow_uri`)."""
+        return self.mlflow_uri
 
     @property
     def warehouse_path(self) -> Path:

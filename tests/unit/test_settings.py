@@ -36,7 +36,7 @@ def test_defaults_live_under_an_absolute_home(clean_env: pytest.MonkeyPatch) -> 
     assert settings.home.is_absolute()
     assert settings.warehouse_path == settings.home / "warehouse.duckdb"
     assert settings.prefect_home == settings.home / "prefect"
-    assert settings.tracking_uri == f"sqlite:///{settings.home}/mlflow.db"
+    assert settings.mlflow_uri == settings.tracking_uri == f"sqlite:///{settings.home}/mlflow.db"
     assert settings.key_bytes() is None
 
 
@@ -46,7 +46,7 @@ def test_variables_override_and_the_key_stays_secret(clean_env: pytest.MonkeyPat
     clean_env.setenv("GCRISK_PSEUDONYM_KEY", "s3cret-key-value")
     settings = Settings()
     assert settings.home == Path.cwd() / "store"
-    assert settings.tracking_uri == "http://mlflow.internal:5000"
+    assert settings.mlflow_uri == settings.tracking_uri == "http://mlflow.internal:5000"
     assert settings.key_bytes() == b"s3cret-key-value"
     for shown in (repr(settings), str(settings), settings.model_dump_json()):
         assert "s3cret-key-value" not in shown
