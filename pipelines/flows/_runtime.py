@@ -4,8 +4,7 @@ Prefect 3 needs an API for every tracked flow or task run: with no `PREFECT_API_
 temporary server in a subprocess, and calling `flow.fn()` does not avoid it, because the tasks
 inside still go through the task engine. Measured for `validate-table` on 1,000 rows on the
 2-core machine: 16-29 s as a tracked run with that temporary server, 0.6-1.5 s in-process.
-So every task in `pipelines.flows` is
-declared with `step`, which returns a plain function that
+So every task in `pipelines.flows` is declared with `step`, which returns a plain function that
 
 * inside a Prefect flow run (a deployment, a worker, `flow()` in a test harness) calls the
   Prefect task, so the step is tracked, retried and logged to the API as usual;
