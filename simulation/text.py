@@ -35,7 +35,8 @@ class PhraseTable:
 
 def _cut(description: str) -> tuple[str, ...]:
     """Two or three trade-style phrasings from an HS description."""
-    clean = _NEC.sub("", description).strip(" ;,")
+    clean = _NEC.sub("", _NEC.sub("", description))  # twice: parentheses can nest
+    clean = re.sub(r"\s+", " ", clean.replace("(", "").replace(")", "")).strip(" ;,")
     head, _, rest = clean.partition(";")
     qualifier = rest.split(",")[0].strip()
     variants = [clean[:70].strip(), head.strip()]

@@ -195,19 +195,19 @@ def test_networks_move_after_their_first_seizure():
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_scenario_plants_its_shipments_with_recorded_parameters(name):
-    world = small_world(scenario=name, declarations=20_000)
+    world = small_world(scenario=name, declarations=10_000)
     scenario = SCENARIOS[name]
     recorded = world.summary()["scenario"]
     planted = _joined(world)
     planted = planted[planted["modus_operandi"] == name]
     assert recorded["name"] == name and recorded["planted"] == len(planted)
-    assert len(planted) == scenario.count(20_000)
+    assert len(planted) == scenario.count(10_000)
     assert set(planted["hs_code"].str[:6]) <= set(scenario.tactic.declared_codes)
     assert set(planted["origin_country"]) <= set(scenario.tactic.origins)
     start, end = (pd.Timestamp(day) for day in recorded["window"])
     assert planted["declaration_date"].between(start, end + pd.Timedelta(days=3)).all()
     assert recorded["tactic"]["declared_hs6"] == list(scenario.tactic.declared_codes)
-    assert len(world.declarations) == 20_000
+    assert len(world.declarations) == 10_000
 
 
 def test_scenario_price_is_far_from_market():
