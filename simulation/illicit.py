@@ -1,8 +1,8 @@
-"""Who smuggles what and when: tactic counts, networks of front companies, opportunists.
+"""How many illicit shipments each tactic makes, when, and which kind of trader files them.
 
-Illicit shipments come from three kinds of trader: established traders who cheat now and then
-(opportunists, many of them), organised networks that open new front companies shortly before
-their shipments, split consignments and rotate brokers, and one-off newcomers.
+Three kinds of trader smuggle: established traders who cheat now and then (opportunists, most
+of the shipments), organised networks that open new front companies shortly before their
+shipments, split consignments and rotate brokers, and one-off newcomers (see `smugglers`).
 """
 
 from __future__ import annotations
