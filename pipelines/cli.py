@@ -108,6 +108,42 @@ def ingest(
     )
 
 
+@app.command("import")
+def import_table(
+    file: Annotated[
+        Path, typer.Argument(help="Export to import (CSV, Parquet)", show_default=False)
+    ],
+    mapping: Annotated[
+        str, typer.Option(help="Shipped mapping (kcs, asycuda) or a YAML file", show_default=False)
+    ],
+    out: Annotated[Path, typer.Option(help="Folder for the canonical tables", show_default=False)],
+    today: Today = None,
+) -> None:
+    """Map a foreign export to canonical declarations (and inspections) through a mapping."""
+    with _progress(f"importing {file.name}"):
+        from data_contracts.mappings import MappingError
+        from pipelines.flows._runtime import run_flow
+        from pipelines.flows.import_table import ImportConfig, import_flow
+
+        config = ImportConfig(file=file, mapping=mapping, out=out, today=_day(today))
+        try:
+            summary = run_flow(import_flow, config)
+        except MappingError as error:
+            raise UserError(str(error)) from None
+    inspections = "" if summary.inspections is None else f", {summary.inspections:,} inspections"
+    typer.echo(
+        f"{file.name} (mapping {summary.mapping}): {summary.rows_in:,} rows in, "
+        f"{summary.declarations:,} declarations{inspections}, {summary.quarantined:,} quarantined"
+    )
+    for reason, count in sorted(summary.reasons.items(), key=lambda item: -item[1]):
+        typer.echo(f"  {count:>9,}  {reason}")
+    if summary.extra_columns:
+        typer.echo(f"  extra columns kept: {', '.join(summary.extra_columns)}")
+    if summary.disabled_features:
+        typer.echo(f"  features disabled by the mapping: {len(summary.disabled_features)}")
+    typer.echo(f"  wrote {out / 'declarations.parquet'} and import.json")
+
+
 @app.command()
 def simulate(
     out: Annotated[Path, typer.Option(help="Folder for the world's files", show_default=False)],
