@@ -16,6 +16,9 @@ import pandas as pd
 from data_contracts.schemas import RISK_CATEGORIES
 from models.monitoring import FeatureReference
 
+#: Training target meaning "a violation of any category" (for sources without categories).
+ANY_VIOLATION = "any"
+
 
 @dataclass(frozen=True)
 class Matrix:
@@ -82,6 +85,13 @@ class CategoryModel:
         return 1.0 / (1.0 + np.exp(-(self.slope * self.margin(x) + self.intercept)))
 
 
+class _Untrained:
+    """Stands in for a risk category the model was not trained for: probability 0."""
+
+    def probability(self, x: pd.DataFrame) -> np.ndarray:
+        return np.zeros(len(x))
+
+
 @dataclass(frozen=True)
 class RiskModel:
     """Calibrated probabilities per category and an overall risk."""
@@ -96,16 +106,21 @@ class RiskModel:
         return self.matrix.feature_names
 
     def predict(self, features: pd.DataFrame) -> pd.DataFrame:
-        """`p_waste`, `p_ods`, `p_wildlife` and `risk_score` = P(at least one)."""
+        """`p_waste`, `p_ods`, `p_wildlife` (0 for a category not trained), `p_<target>` for
+        every other trained target, and `risk_score` = P(at least one)."""
         x = self.matrix.transform(features)
-        probabilities = {f"p_{name}": self.models[name].probability(x) for name in RISK_CATEGORIES}
+        untrained = _Untrained()
+        probabilities = {
+            f"p_{name}": self.models.get(name, untrained).probability(x)
+            for name in dict.fromkeys((*RISK_CATEGORIES, *self.models))
+        }
         none = np.prod([1.0 - p for p in probabilities.values()], axis=0)
         return pd.DataFrame({**probabilities, "risk_score": 1.0 - none}, index=features.index)
 
     def contributions(self, features: pd.DataFrame, category: str) -> pd.DataFrame:
         """Per-row, per-feature contributions to the category's margin (LightGBM SHAP)."""
-        model = self.models[category]
-        if model.booster is None:
+        model = self.models.get(category)
+        if model is None or model.booster is None:
             return pd.DataFrame(0.0, index=features.index, columns=self.feature_names)
         x = self.matrix.transform(features)
         values = model.booster.predict(

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sklearn.metrics import average_precision_score
 
-from data_contracts.schemas import RISK_CATEGORIES
+from data_contracts.schemas import RISK_CATEGORIES, VIOLATION_CATEGORIES
 from models.monitoring import FeatureReference
-from models.risk_model import CategoryModel, Matrix, RiskModel
+from models.risk_model import ANY_VIOLATION, CategoryModel, Matrix, RiskModel
 
 
 class TrainConfig(BaseModel):
@@ -40,6 +40,19 @@ class TrainConfig(BaseModel):
     max_weight: float = Field(default=50.0, gt=1, description="Cap of inverse-propensity weights")
     min_positives: int = Field(default=8, description="Fewer positives: fall back to the base rate")
     seed: int = 0
+    targets: tuple[str, ...] = Field(
+        default=RISK_CATEGORIES,
+        description="One booster per target: a violation category, or 'any' for every violation",
+    )
+
+    @field_validator("targets")
+    @classmethod
+    def _known_targets(cls, targets: tuple[str, ...]) -> tuple[str, ...]:
+        allowed = (*(c for c in VIOLATION_CATEGORIES if c != "none"), ANY_VIOLATION)
+        unknown = [name for name in targets if name not in allowed]
+        if unknown or not targets or len(set(targets)) != len(targets):
+            raise ValueError(f"targets must be distinct names from {', '.join(allowed)}")
+        return targets
 
 
 @dataclass(frozen=True)
@@ -51,13 +64,20 @@ class Split:
     valid_start: pd.Timestamp
 
 
-def labels_for(inspections: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
-    """Per-category violation labels aligned to `index` (declaration ids of labelled rows)."""
+def labels_for(
+    inspections: pd.DataFrame, index: pd.Index, targets: tuple[str, ...] = RISK_CATEGORIES
+) -> pd.DataFrame:
+    """Violation labels aligned to `index` (declaration ids of labelled rows): one column per
+    risk category, then one per other target ('any' is a violation of any category)."""
     found = inspections.set_index("declaration_id").reindex(index)
     violation = found["outcome"].astype("str").eq("violation")
     category = found["violation_category"].astype("str")
+    names = dict.fromkeys((*RISK_CATEGORIES, *targets))
     return pd.DataFrame(
-        {name: (violation & category.eq(name)).to_numpy() for name in RISK_CATEGORIES},
+        {
+            name: (violation & (category.eq(name) | (name == ANY_VIOLATION))).to_numpy()
+            for name in names
+        },
         index=index,
     )
 
@@ -101,7 +121,7 @@ def training_rows(
     propensity = known.set_index("declaration_id")["selection_propensity"].reindex(ids)
     return TrainingRows(
         features=rows,
-        labels=labels_for(known, ids).reset_index(drop=True),
+        labels=labels_for(known, ids, config.targets).reset_index(drop=True),
         weights=ipw_weights(propensity.reset_index(drop=True), max_weight=config.max_weight),
     )
 
@@ -132,7 +152,7 @@ def train_risk_model(
     )
     models = {
         name: _fit_category(x, rows.labels[name].to_numpy(), rows.weights, split, matrix, config)
-        for name in RISK_CATEGORIES
+        for name in config.targets
     }
     # Drift is measured against every declaration of the training period, not only the
     # inspected ones (those were chosen by the old policy and look nothing like a batch).
