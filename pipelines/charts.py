@@ -33,7 +33,10 @@ def pr_curves(candidates: dict[str, pd.DataFrame], labels: pd.DataFrame) -> Figu
         axis.set_title(group)
         axis.set_xlabel("recall")
     axes[0].set_ylabel("precision")
-    axes[-1].legend(loc="upper right", fontsize="small")
+    for axis in axes:
+        if axis.get_legend_handles_labels()[0]:
+            axis.legend(loc="upper right", fontsize="small")
+            break
     figure.tight_layout()
     return figure
 

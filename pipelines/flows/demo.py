@@ -1,17 +1,21 @@
 """`demo`: the whole story on a simulated world, one step after another.
 
-Today: simulate a world, ingest its first months of declarations and the inspection results
-known by then. Later steps (train, score, feedback, monitor) are added to `demo_flow` the same
-way: run a flow, then `report.add(...)` one line saying what it did.
+Simulate 24 months; ingest the first 18 and the inspection results known by then; train and
+promote; score the next month; let the simulated officers inspect its red lane and feed their
+results back; monitor. Each step is the same flow a risk unit runs, called in-process, and adds
+one line to the summary; the last table compares the new targeting with the legacy policy on
+the same month.
 """
 
 from __future__ import annotations
 
 import datetime
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from prefect import flow
@@ -29,7 +33,7 @@ class DemoConfig(BaseModel):
     """The demo world and how much of it is history."""
 
     out: Path = Field(description="Demo folder (default $GCRISK_HOME/demo)")
-    declarations: int = Field(default=50_000, description="Declarations in the world")
+    declarations: int = Field(default=200_000, description="Declarations in the world")
     start: datetime.date = Field(default=datetime.date(2024, 1, 1), description="First day")
     months: int = Field(default=24, description="Months simulated")
     history_months: int = Field(default=18, ge=1, description="Months ingested as history")
@@ -56,6 +60,11 @@ class DemoConfig(BaseModel):
         """First day after the history: what is known on this day is ingested."""
         return (pd.Timestamp(self.start) + pd.DateOffset(months=self.history_months)).date()
 
+    @property
+    def batch_end(self) -> datetime.date:
+        """First day after the scored month."""
+        return (pd.Timestamp(self.cutoff) + pd.DateOffset(months=1)).date()
+
 
 class DemoStep(BaseModel):
     """One line of the demo's summary table."""
@@ -65,10 +74,21 @@ class DemoStep(BaseModel):
     result: str
 
 
+class PolicyResult(BaseModel):
+    """What one targeting policy inspected in the scored month and what it caught."""
+
+    policy: str
+    inspected: int
+    illicit_inspected: int
+    found: int
+    by_category: dict[str, int]
+
+
 class DemoSummary(BaseModel):
-    """What the demo did, step by step, and where to look."""
+    """What the demo did, step by step, the policies compared, and where to look."""
 
     steps: list[DemoStep] = Field(default_factory=list)
+    comparison: list[PolicyResult] = Field(default_factory=list)
     where: dict[str, str] = Field(default_factory=dict)
 
     @contextmanager
@@ -100,9 +120,85 @@ def split_history(world: Path, out: Path, cutoff: datetime.date) -> tuple[Path, 
     return paths
 
 
+@step(name="write-batch", retries=2)
+def write_batch(world: Path, out: Path, start: datetime.date, end: datetime.date) -> Path:
+    """The declarations of the scored month, as the risk unit would receive them."""
+    declarations = pd.read_parquet(world / "declarations.parquet")
+    dates = declarations["declaration_date"]
+    batch = declarations[(dates >= pd.Timestamp(start)) & (dates < pd.Timestamp(end))]
+    path = out / f"batch-{start.isoformat()}.parquet"
+    io.write_parquet(batch, path)
+    get_logger().info("batch: %d declarations from %s to %s", len(batch), start, end)
+    return path
+
+
+@step(name="inspect-red-lane", retries=2)
+def inspect_red_lane(world: Path, scored: Path, out: Path, seed: int) -> Path:
+    """Simulated officers inspect the red lane; their results become the feedback file."""
+    from simulation.field_inspection import inspect_selection
+
+    scores = pd.read_parquet(scored / "scores.parquet")
+    batch = pd.read_parquet(
+        world / "declarations.parquet", columns=["declaration_id", "declaration_date"]
+    )
+    selected = scores[scores["selected"]].merge(batch, on="declaration_id", how="left")
+    truth = pd.read_parquet(world / "truth.parquet")
+    detection = float(_world_config(world).get("detection_probability", 0.8))
+    results = inspect_selection(selected, truth, detection_probability=detection, seed=seed)
+    path = out / "inspection-results.parquet"
+    io.write_parquet(results, path)
+    return path
+
+
+def _world_config(world: Path) -> dict[str, Any]:
+    import json
+
+    summary = json.loads((world / "world.json").read_text())
+    config: dict[str, Any] = summary.get("config", {})
+    return config
+
+
+@step(name="compare-policies")
+def compare_policies(
+    world: Path, scored: Path, results: Path, start: datetime.date, end: datetime.date
+) -> list[PolicyResult]:
+    """The new red lane against the legacy policy on the same month, by the hidden truth."""
+    truth = pd.read_parquet(world / "truth.parquet").set_index("declaration_id")
+    legacy = pd.read_parquet(world / "inspections.parquet")
+    declarations = pd.read_parquet(
+        world / "declarations.parquet", columns=["declaration_id", "declaration_date"]
+    )
+    in_month = declarations[
+        (declarations["declaration_date"] >= pd.Timestamp(start))
+        & (declarations["declaration_date"] < pd.Timestamp(end))
+    ]
+    legacy = legacy[legacy["declaration_id"].isin(in_month["declaration_id"])]
+    ours = pd.read_parquet(results)
+    return [
+        _policy_result("new targeting (red lane)", ours, truth),
+        _policy_result("legacy policy", legacy, truth),
+    ]
+
+
+def _policy_result(name: str, inspections: pd.DataFrame, truth: pd.DataFrame) -> PolicyResult:
+    facts = truth.reindex(inspections["declaration_id"])
+    illicit = facts["is_illicit"].fillna(False).astype(bool)
+    found = inspections["outcome"].eq("violation") & inspections["violation_category"].isin(
+        ["waste", "ods", "wildlife"]
+    )
+    categories = facts.loc[illicit.to_numpy(), "category"].value_counts()
+    return PolicyResult(
+        policy=name,
+        inspected=len(inspections),
+        illicit_inspected=int(illicit.sum()),
+        found=int(found.sum()),
+        by_category={c: int(categories.get(c, 0)) for c in ("waste", "ods", "wildlife")},
+    )
+
+
 @flow(name="demo", validate_parameters=True)
 def demo_flow(config: DemoConfig) -> DemoSummary:
-    """Simulate a world and ingest its history into the warehouse (later: train, score, ...)."""
+    """The whole story: simulate, ingest history, train, score a month, feed back, monitor."""
     settings = Settings()
     summary = DemoSummary()
     world_dir = config.simulate_config().out
@@ -120,9 +216,52 @@ def demo_flow(config: DemoConfig) -> DemoSummary:
                 f"{ingest.rows_valid:,} loaded, {ingest.rows_quarantined:,} quarantined, "
                 f"{ingest.table_rows:,} in the table"
             )
-    summary.where = {
-        "world": str(world_dir),
-        "warehouse": str(settings.warehouse_path),
-        "mlflow ui": f"uv run mlflow ui --backend-store-uri {settings.tracking_uri}",
-    }
+    _train_score_and_learn(config, world_dir, summary)
+    summary.where = _where(config, settings)
     return summary
+
+
+def _train_score_and_learn(config: DemoConfig, world_dir: Path, summary: DemoSummary) -> None:
+    from pipelines.flows.score import ScoreConfig, score_flow
+    from pipelines.flows.train import TrainFlowConfig, train_flow
+
+    with summary.timed("train and promote") as result:
+        trained = run_flow(
+            train_flow,
+            TrainFlowConfig(until=config.cutoff, promote=True, truth=world_dir / "truth.parquet"),
+        )
+        verdict = "passed" if trained.gate["passed"] else "failed"
+        result.append(
+            f"version {trained.model_version}, gate {verdict}, champion {trained.champion_version}"
+        )
+    batch = write_batch(world_dir, config.out, config.cutoff, config.batch_end)
+    scored_dir = config.out / f"score-{config.cutoff.isoformat()}"
+    with summary.timed("score next month") as result:
+        scored = run_flow(score_flow, ScoreConfig(file=batch, out=scored_dir, seed=config.seed))
+        result.append(", ".join(f"{n:,} {lane}" for lane, n in scored.lanes.items()))
+    with summary.timed("inspect red lane") as result:
+        results = inspect_red_lane(world_dir, scored_dir, config.out, config.seed)
+        result.append(f"simulated officers inspected the red lane -> {results.name}")
+    _feedback_and_monitor(config, results, summary)
+    summary.comparison = compare_policies(
+        world_dir, scored_dir, results, config.cutoff, config.batch_end
+    )
+
+
+def _feedback_and_monitor(config: DemoConfig, results: Path, summary: DemoSummary) -> None:
+    with summary.timed("feed back results") as result:
+        fed = run_flow(ingest_flow, IngestConfig(file=results, kind="inspections"))
+        result.append(f"{fed.rows_valid:,} inspection results loaded")
+
+
+def _where(config: DemoConfig, settings: Settings) -> dict[str, str]:
+    report = config.out / f"score-{config.cutoff.isoformat()}" / "report.html"
+    return {
+        "world": str(config.simulate_config().out),
+        "warehouse": str(settings.warehouse_path),
+        "scoring report": str(report),
+        "mlflow ui": f"uv run mlflow ui --backend-store-uri {settings.tracking_uri}",
+        # The demo ran its flows in-process; the UI shows runs of deployed flows (README).
+        "prefect ui": f"PREFECT_HOME={os.environ.get('PREFECT_HOME', settings.prefect_home)} "
+        "uv run prefect server start",
+    }
