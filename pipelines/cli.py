@@ -327,21 +327,37 @@ def score(
 
 @app.command()
 def demo(
-    declarations: Annotated[int, typer.Option(help="Declarations in the world")] = 50_000,
+    declarations: Annotated[int, typer.Option(help="Declarations in the world")] = 200_000,
     seed: Annotated[int, typer.Option(help="Random seed")] = 7,
 ) -> None:
-    """Run the whole story on a simulated world under $GCRISK_HOME/demo."""
+    """Run the whole story on a simulated world, in its own home $GCRISK_HOME/demo."""
+    import shutil
+
+    demo_home = Settings().demo_dir
     with _progress("demo"):
         from pipelines.flows._runtime import run_flow
         from pipelines.flows.demo import DemoConfig, demo_flow
 
-        config = DemoConfig(out=Settings().demo_dir, declarations=declarations, seed=seed)
+        config = DemoConfig(out=demo_home, declarations=declarations, seed=seed)
         config.simulate_config().world_config()  # refuse bad options before any work
+        # The demo has a warehouse and MLflow store of its own, started afresh each time, so
+        # it never mixes with a unit's real data under $GCRISK_HOME.
+        shutil.rmtree(demo_home, ignore_errors=True)
+        os.environ["GCRISK_HOME"] = str(demo_home)
         summary = run_flow(demo_flow, config)
     width = max(len(step.step) for step in summary.steps)
     typer.echo(f"{'step':<{width}}  {'seconds':>7}  result")
     for step in summary.steps:
         typer.echo(f"{step.step:<{width}}  {step.seconds:>7.1f}  {step.result}")
+    typer.echo(f"{'total':<{width}}  {sum(s.seconds for s in summary.steps):>7.1f}")
+    typer.echo("\nthe scored month, new targeting against the legacy policy (hidden truth):")
+    typer.echo(f"  {'policy':<26} {'inspected':>9} {'illicit':>8} {'found':>6}  waste/ods/wildlife")
+    for row in summary.comparison:
+        cats = "/".join(str(row.by_category[c]) for c in ("waste", "ods", "wildlife"))
+        typer.echo(
+            f"  {row.policy:<26} {row.inspected:>9,} {row.illicit_inspected:>8,} "
+            f"{row.found:>6,}  {cats}"
+        )
     typer.echo("")
     for label, place in summary.where.items():
         typer.echo(f"{label + ':':<{width + 2}} {place}")
