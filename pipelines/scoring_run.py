@@ -13,18 +13,18 @@ from typing import Any
 
 import pandas as pd
 
-from data_contracts.schemas import RISK_CATEGORIES
-from models.monitoring import drift_level
+from data_contracts.coercion import TableError
+from data_contracts.schemas import PANDAS_DTYPES, RISK_CATEGORIES, SCORE_COLUMNS
 from models.risk_model import RiskModel
 from models.rules import packaged_profiles
 from models.scoring import PROFILES_ONLY, score_batch
 from models.selection import SelectionConfig
-from pipelines import charts, io, report, tracking
+from pipelines import io, tracking
+from pipelines.score_report import render_score_report
 from pipelines.settings import Settings
 from pipelines.warehouse import Warehouse, utc_now
 
 SCORING_EXPERIMENT = "gcrisk-scoring"
-RED_LIST_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -71,18 +71,39 @@ def build_batch_features(warehouse: Path, batch: pd.DataFrame) -> pd.DataFrame:
     return build_scoring_features(batch, snapshots)
 
 
-def capacity_per_office(path: Path, batch: pd.DataFrame) -> pd.Series:
-    """Inspections available per office: its daily capacity times the days in the batch."""
+def read_capacity(path: Path) -> pd.Series:
+    """Inspections per day by office, from a CSV or Parquet file of office, inspections_per_day.
+
+    Raises:
+        TableError: the file is unreadable, lacks a column, repeats an office or has a capacity
+            that is not a whole number >= 0 (the message names the file).
+    """
     table = io.read_table(path)
     missing = {"office", "inspections_per_day"} - set(table.columns)
     if missing:
-        raise ValueError(f"{path}: capacity file needs columns office, inspections_per_day")
+        raise TableError(f"{path}: capacity file needs columns office, inspections_per_day")
+    offices = table["office"].astype("str").str.strip()
+    if offices.duplicated().any():
+        repeated = ", ".join(sorted(offices[offices.duplicated()].unique()))
+        raise TableError(f"{path}: office listed more than once: {repeated}")
     per_day = pd.to_numeric(table["inspections_per_day"], errors="coerce")
-    if per_day.isna().any() or (per_day < 0).any():
-        raise ValueError(f"{path}: inspections_per_day must be whole numbers >= 0")
+    if per_day.isna().any() or (per_day < 0).any() or (per_day % 1 != 0).any():
+        raise TableError(f"{path}: inspections_per_day must be whole numbers >= 0")
+    return pd.Series(per_day.to_numpy(), index=offices.to_numpy(), name="inspections_per_day")
+
+
+def capacity_per_office(daily: pd.Series, batch: pd.DataFrame) -> pd.Series:
+    """Inspections available per office of the batch: daily capacity times its days in the batch
+    (offices missing from the capacity file get none)."""
     days = batch.groupby("customs_office")["declaration_date"].nunique()
-    daily = pd.Series(per_day.to_numpy(), index=table["office"].astype("str"))
     return (daily.reindex(days.index).fillna(0) * days).astype(int)
+
+
+def empty_scores() -> pd.DataFrame:
+    """A score table with no rows, in canonical columns and dtypes."""
+    return pd.DataFrame(
+        {column.name: pd.Series(dtype=PANDAS_DTYPES[column.type]) for column in SCORE_COLUMNS}
+    )
 
 
 def score_features(
@@ -120,10 +141,15 @@ def write_score_outputs(
     champion: Champion,
     *,
     out: Path,
+    notes: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Write every output but summary.json; store the scores; return the summary fields."""
+    """Write every output but summary.json; return the summary fields.
+
+    The banner of the report and summary joins the champion's fallback notice and `notes`.
+    """
     drift = _drift(features, champion.model)
     summary = _summary(scores, validation, champion, batch, drift, out=out)
+    summary["banner"] = " ".join(text for text in (champion.banner, *notes) if text) or None
     io.write_parquet(scores, out / "scores.parquet")
     io.write_csv(scores, out / "scores.csv")
     io.write_parquet(quarantine, out / "quarantine.parquet")
@@ -191,90 +217,6 @@ def _counts(values: pd.Series) -> dict[str, int]:
 def _fingerprint(frame: pd.DataFrame) -> str:
     hashed = pd.util.hash_pandas_object(frame.sort_index(axis=1), index=False).sort_values()
     return hashlib.sha256(hashed.to_numpy().tobytes()).hexdigest()[:16]
-
-
-def render_score_report(
-    scores: pd.DataFrame, batch: pd.DataFrame, summary: dict[str, Any], drift: pd.Series
-) -> str:
-    """The batch report: counts, the red list with reasons, distributions, drift."""
-    counts = {
-        "rows in": summary["rows_in"],
-        "rows scored": summary["rows_scored"],
-        "rows quarantined": summary["rows_quarantined"],
-        **{f"{lane} lane": n for lane, n in summary["lanes"].items()},
-        **{f"selected by {reason}": n for reason, n in summary["selection_reasons"].items()},
-        "model version": summary["model_version"],
-    }
-    red = (
-        scores[scores["lane"] == "red"]
-        .merge(
-            batch[
-                [
-                    "declaration_id",
-                    "declaration_date",
-                    "customs_office",
-                    "hs_code",
-                    "goods_description",
-                    "origin_country",
-                ]
-            ],
-            on="declaration_id",
-            how="left",
-        )
-        .sort_values("risk_score", ascending=False)
-    )
-    red_table = red[
-        [
-            "declaration_id",
-            "declaration_date",
-            "customs_office",
-            "hs_code",
-            "origin_country",
-            "goods_description",
-            "risk_score",
-            "selection_reason",
-            "rules_fired",
-            "reasons",
-        ]
-    ].head(RED_LIST_LIMIT)
-    red_table = red_table.assign(declaration_date=red_table["declaration_date"].dt.date)
-    note = (
-        f'<p class="muted">Showing {len(red_table)} of {len(red)} red-lane declarations, '
-        "highest risk first.</p>"
-    )
-    sections = [
-        ("Counts", report.key_values(counts)),
-        ("Red lane", note + report.table(red_table, numeric=["risk_score"])),
-        (
-            "Score distributions",
-            report.figure_tag(charts.score_distributions(scores), alt="score distributions"),
-        ),
-        ("Drift", _drift_section(drift)),
-    ]
-    return report.page(
-        "gcrisk — batch scoring report",
-        sections,
-        banner=summary["banner"],
-        subtitle=f"{summary['file']} · as of {summary['as_of']} · model {summary['model_version']}",
-    )
-
-
-def _drift_section(drift: pd.Series) -> str:
-    if drift.empty:
-        return '<p class="muted">No training reference (profiles only): drift not computed.</p>'
-    frame = pd.DataFrame(
-        {
-            "feature": drift.index,
-            "psi": drift.to_numpy(),
-            "level": [drift_level(v) for v in drift.to_numpy()],
-        }
-    ).head(25)
-    shifted = int((drift >= 0.1).sum())
-    intro = (
-        f"<p>{shifted} of {len(drift)} model features moved (PSI ≥ 0.1) against the "
-        "training data. PSI below 0.1 is stable, 0.1–0.25 moderate, above 0.25 major.</p>"
-    )
-    return intro + report.table(frame, numeric=["psi"])
 
 
 def log_scoring_run(summary: dict[str, Any], settings: Settings) -> str | None:

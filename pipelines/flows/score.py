@@ -25,8 +25,10 @@ from pipelines.scoring_run import (
     Champion,
     build_batch_features,
     capacity_per_office,
+    empty_scores,
     load_champion,
     log_scoring_run,
+    read_capacity,
     score_features,
     store_scores,
     write_score_outputs,
@@ -70,6 +72,11 @@ class ScoreSummary(BaseModel):
     mlflow_run_id: str | None = None
 
 
+_NOTHING_VALID = (
+    "No valid declarations in this batch: all {rows} rows were quarantined, nothing was scored."
+)
+
+
 @step(name="load-champion", retries=1)
 def champion_model(settings: Settings) -> Champion:
     """The champion model, or a reason why lanes come from profiles alone."""
@@ -91,13 +98,17 @@ def batch_features(warehouse: Path, batch: pd.DataFrame) -> pd.DataFrame:
 
 @step(name="score-and-select")
 def score(
-    features: pd.DataFrame, batch: pd.DataFrame, champion: Champion, config: ScoreConfig
+    features: pd.DataFrame,
+    batch: pd.DataFrame,
+    champion: Champion,
+    config: ScoreConfig,
+    daily_capacity: pd.Series | None,
 ) -> pd.DataFrame:
     """Probabilities, profiles, lanes within capacity and reasons."""
     selection = SelectionConfig(
         budget=config.budget, exploration=config.exploration, seed=config.seed
     )
-    capacity = capacity_per_office(config.capacity, batch) if config.capacity else None
+    capacity = None if daily_capacity is None else capacity_per_office(daily_capacity, batch)
     scores = score_features(features, batch, champion, selection, capacity)
     lanes = scores["lane"].value_counts().to_dict()
     get_logger().info("scored %d declarations: %s", len(scores), lanes)
@@ -115,9 +126,10 @@ def write_outputs(
     config: ScoreConfig,
     settings: Settings,
 ) -> dict[str, Any]:
-    """scores.parquet/.csv, quarantine.parquet, report.html, summary.json; the scores table."""
+    """scores.parquet/.csv, quarantine.parquet, report.html; the scores table."""
+    notes = () if len(batch) else (_NOTHING_VALID.format(rows=validation.rows_in),)
     summary = write_score_outputs(
-        scores, features, batch, quarantine, validation, champion, out=config.out
+        scores, features, batch, quarantine, validation, champion, out=config.out, notes=notes
     )
     store_scores(settings.warehouse_path, scores)
     get_logger().info("wrote %d scores to %s and the warehouse", len(scores), config.out)
@@ -129,8 +141,10 @@ def score_flow(config: ScoreConfig) -> ScoreSummary:
     """Validate, featurise, score and select one batch; write scores, quarantine and report."""
     settings = Settings()
     started = utc_now()
+    # A bad capacity file is refused before the batch touches the warehouse.
+    daily_capacity = read_capacity(config.capacity) if config.capacity else None
     frame = read_received(config.file)
-    result = validate_table(frame, "declarations", config.today)
+    result = validate_table(frame, "declarations", config.today, source=config.file)
     validation = ValidationSummary.of(result, file=config.file, kind="declarations")
     result = pseudonymise_ids(result, settings.key_bytes())
     load_warehouse(
@@ -141,8 +155,11 @@ def score_flow(config: ScoreConfig) -> ScoreSummary:
         at=started,
     )
     champion = champion_model(settings)
-    features = batch_features(settings.warehouse_path, result.valid)
-    scores = score(features, result.valid, champion, config)
+    if len(result.valid):
+        features = batch_features(settings.warehouse_path, result.valid)
+        scores = score(features, result.valid, champion, config, daily_capacity)
+    else:  # everything quarantined: empty outputs, and the summary says why
+        features, scores = pd.DataFrame(), empty_scores()
     summary = write_outputs(
         scores, features, result.valid, result.quarantine, validation, champion, config, settings
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +21,7 @@ for _name, _value in {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
     "OMP_WAIT_POLICY": "PASSIVE",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
 }.items():
     os.environ.setdefault(_name, _value)
 
@@ -43,3 +47,112 @@ def write_csv_text(frame: pd.DataFrame, path: Path) -> Path:
     """Write a frame as a received CSV would be (dates as YYYY-MM-DD, no index)."""
     frame.to_csv(path, index=False, date_format="%Y-%m-%d")
     return path
+
+
+#: A small simulated world: seven months of history, then a month of batches to score. More
+#: illicit trade and inspections than the default world, so a short history still has labels.
+WORLD = {
+    "declarations": 24_000,
+    "months": 8,
+    "seed": 3,
+    "illicit_share": 0.03,
+    "inspection_rate": 0.08,
+}
+CUTOFF = datetime.date(2024, 8, 1)
+MIDMONTH = datetime.date(2024, 8, 16)
+WORLD_TODAY = datetime.date(2025, 12, 31)
+
+
+@dataclass(frozen=True)
+class ScoringWorld:
+    """A GCRISK_HOME with history and a champion (copy it, never write to it), and what follows."""
+
+    template: Path
+    first_half: pd.DataFrame
+    second_half: pd.DataFrame
+    inspections: pd.DataFrame
+    truth: pd.DataFrame
+
+
+def register_champion(home: Path, declarations: pd.DataFrame, inspections: pd.DataFrame) -> str:
+    """Train a small model on the history and register it as champion; returns its version.
+
+    Done directly rather than through `train_flow`: its 90-day validation and 30-day gap leave
+    a seven-month history too little to fit on, and its baselines and charts cost time here.
+    """
+    import mlflow
+
+    from features import build_training_features
+    from features.catalogue import categorical_feature_names, model_feature_names
+    from models.training import TrainConfig, train_risk_model
+    from pipelines import tracking
+    from pipelines.settings import Settings
+
+    model = train_risk_model(
+        build_training_features(declarations, inspections),
+        inspections,
+        feature_names=model_feature_names(),
+        categorical=categorical_feature_names(),
+        config=TrainConfig(
+            valid_days=45,
+            gap_days=7,
+            num_boost_round=200,
+            learning_rate=0.08,
+            early_stopping_rounds=30,
+        ),
+    )
+    settings = Settings(home=home)
+    client = tracking.connect(settings.tracking_uri, home / "mlartifacts")
+    experiment = tracking.experiment_id("gcrisk-training", home / "mlartifacts")
+    with mlflow.start_run(experiment_id=experiment, run_name="test-champion"):
+        version = tracking.log_risk_model(model)
+    tracking.set_alias(client, tracking.CHAMPION, version)
+    return version
+
+
+@pytest.fixture(scope="session")
+def scoring_world(tmp_path_factory: pytest.TempPathFactory) -> ScoringWorld:
+    """Simulate once, ingest the history known before CUTOFF, register a champion."""
+    from pipelines.flows._runtime import run_flow
+    from pipelines.flows.ingest import IngestConfig, ingest_flow
+    from simulation import WorldConfig, simulate
+
+    folder = tmp_path_factory.mktemp("scoring-world")
+    world = simulate(WorldConfig(**WORLD))
+    declarations, inspections = world.declarations, world.inspections
+    dates = declarations["declaration_date"]
+    cutoff, middle = pd.Timestamp(CUTOFF), pd.Timestamp(MIDMONTH)
+    history = declarations[dates < cutoff]
+    known = inspections[
+        (inspections["inspection_date"] < cutoff)
+        & inspections["declaration_id"].isin(history["declaration_id"])
+    ]
+    history.to_parquet(folder / "history.parquet")
+    known.to_parquet(folder / "known.parquet")
+    template = folder / "home"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GCRISK_HOME", str(template))
+        patch.delenv("GCRISK_PSEUDONYM_KEY", raising=False)
+        for kind, name in (("declarations", "history"), ("inspections", "known")):
+            config = IngestConfig(file=folder / f"{name}.parquet", kind=kind, today=WORLD_TODAY)
+            run_flow(ingest_flow, config)
+        register_champion(template, history, known)
+    return ScoringWorld(
+        template=template,
+        first_half=declarations[(dates >= cutoff) & (dates < middle)].reset_index(drop=True),
+        second_half=declarations[dates >= middle].reset_index(drop=True),
+        inspections=inspections,
+        truth=world.truth,
+    )
+
+
+@pytest.fixture
+def trained_home(
+    scoring_world: ScoringWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A private copy of the trained GCRISK_HOME (warehouse, MLflow store, champion)."""
+    home = tmp_path / "home"
+    shutil.copytree(scoring_world.template, home)
+    monkeypatch.setenv("GCRISK_HOME", str(home))
+    monkeypatch.delenv("GCRISK_PSEUDONYM_KEY", raising=False)
+    return home

@@ -1,0 +1,108 @@
+"""The batch scoring report: counts, the red list with reasons, score distributions, drift.
+
+One self-contained page (`pipelines.report`): every value from a declaration is escaped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from models.monitoring import drift_level
+from models.scoring import PROFILES_ONLY
+from pipelines import charts, report
+
+RED_LIST_LIMIT = 500
+
+
+def render_score_report(
+    scores: pd.DataFrame, batch: pd.DataFrame, summary: dict[str, Any], drift: pd.Series
+) -> str:
+    """The batch report: counts, the red list with reasons, distributions, drift."""
+    counts = {
+        "rows in": summary["rows_in"],
+        "rows scored": summary["rows_scored"],
+        "rows quarantined": summary["rows_quarantined"],
+        **{f"{lane} lane": n for lane, n in summary["lanes"].items()},
+        **{f"selected by {reason}": n for reason, n in summary["selection_reasons"].items()},
+        "model version": summary["model_version"],
+    }
+    red = (
+        scores[scores["lane"] == "red"]
+        .merge(
+            batch[
+                [
+                    "declaration_id",
+                    "declaration_date",
+                    "customs_office",
+                    "hs_code",
+                    "goods_description",
+                    "origin_country",
+                ]
+            ],
+            on="declaration_id",
+            how="left",
+        )
+        .sort_values("risk_score", ascending=False)
+    )
+    red_table = red[
+        [
+            "declaration_id",
+            "declaration_date",
+            "customs_office",
+            "hs_code",
+            "origin_country",
+            "goods_description",
+            "risk_score",
+            "selection_reason",
+            "rules_fired",
+            "reasons",
+        ]
+    ].head(RED_LIST_LIMIT)
+    red_table = red_table.assign(declaration_date=red_table["declaration_date"].dt.date)
+    note = (
+        f'<p class="muted">Showing {len(red_table)} of {len(red)} red-lane declarations, '
+        "highest risk first.</p>"
+    )
+    sections = [
+        ("Counts", report.key_values(counts)),
+        ("Red lane", note + report.table(red_table, numeric=["risk_score"])),
+        ("Score distributions", _distributions(scores)),
+        ("Drift", _drift_section(drift, model_version=summary["model_version"])),
+    ]
+    return report.page(
+        "gcrisk — batch scoring report",
+        sections,
+        banner=summary["banner"],
+        subtitle=f"{summary['file']} · as of {summary['as_of']} · model {summary['model_version']}",
+    )
+
+
+def _distributions(scores: pd.DataFrame) -> str:
+    if scores.empty:
+        return '<p class="muted">Nothing was scored.</p>'
+    return report.figure_tag(charts.score_distributions(scores), alt="score distributions")
+
+
+def _drift_section(drift: pd.Series, *, model_version: str) -> str:
+    if drift.empty:
+        why = (
+            "no model, so no training reference (profiles only)"
+            if model_version == PROFILES_ONLY
+            else "nothing was scored, or the model carries no training reference"
+        )
+        return f'<p class="muted">Drift not computed: {why}.</p>'
+    frame = pd.DataFrame(
+        {
+            "feature": drift.index,
+            "psi": drift.to_numpy(),
+            "level": [drift_level(v) for v in drift.to_numpy()],
+        }
+    ).head(25)
+    shifted = int((drift >= 0.1).sum())
+    intro = (
+        f"<p>{shifted} of {len(drift)} model features moved (PSI ≥ 0.1) against the "
+        "training data. PSI below 0.1 is stable, 0.1–0.25 moderate, above 0.25 major.</p>"
+    )
+    return intro + report.table(frame, numeric=["psi"])
