@@ -193,5 +193,7 @@ def test_demo_prints_its_steps_and_where_to_look(
     lines = out.splitlines()
     assert lines[0].split() == ["step", "seconds", "result"]
     assert any(line.startswith("ingest declarations") for line in lines)
-    assert f"warehouse: {home / 'warehouse.duckdb'}" in " ".join(out.split())
+    # The demo keeps its own warehouse and MLflow store under $GCRISK_HOME/demo.
+    assert f"warehouse: {home / 'demo' / 'warehouse.duckdb'}" in " ".join(out.split())
+    assert "new targeting (red lane)" in out and "legacy policy" in out
     assert "mlflow ui --backend-store-uri sqlite:///" in out

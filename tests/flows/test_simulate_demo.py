@@ -37,14 +37,26 @@ def test_demo_ingests_only_what_was_known_at_the_cutoff(home: Path) -> None:
     summary = run_flow(demo_flow, config)
     declarations = pd.read_parquet(home / "demo" / "world" / "declarations.parquet")
     inspections = pd.read_parquet(home / "demo" / "world" / "inspections.parquet")
-    cutoff = pd.Timestamp(config.cutoff)
+    cutoff, batch_end = pd.Timestamp(config.cutoff), pd.Timestamp(config.batch_end)
     with Warehouse(home / "warehouse.duckdb", read_only=True) as warehouse:
         stored = warehouse.read_declarations()
         known = warehouse.read_inspections()
-    assert [step.step for step in summary.steps][:2] == ["simulate", "split history"]
-    assert len(stored) == (declarations["declaration_date"] < cutoff).sum()
-    assert stored["declaration_date"].max() < cutoff
-    assert 0 < len(known) < len(inspections)
-    assert known["inspection_date"].max() < cutoff
-    assert set(known["declaration_id"]) <= set(stored["declaration_id"])
+    steps = [step.step for step in summary.steps]
+    assert steps[:2] == ["simulate", "split history"]
+    assert {"train and promote", "score next month", "feed back results"} <= set(steps)
+    # History: everything dated before the cutoff; then the scored month, and nothing later.
+    history = stored[stored["declaration_date"] < cutoff]
+    assert len(history) == (declarations["declaration_date"] < cutoff).sum()
+    assert stored["declaration_date"].max() < batch_end
+    # Results: the legacy ones known at the cutoff, then the red lane's, never the legacy
+    # policy's results for the scored month (the new policy chose what was inspected).
+    legacy = known[known["declaration_id"].isin(history["declaration_id"])]
+    assert 0 < len(legacy) < len(inspections)
+    assert legacy["inspection_date"].max() < cutoff
+    fed_back = known[~known["declaration_id"].isin(history["declaration_id"])]
+    assert set(fed_back["selection_reason"]) <= {"rule", "model", "random"}
+    assert {row.policy for row in summary.comparison} == {
+        "new targeting (red lane)",
+        "legacy policy",
+    }
     assert summary.where["warehouse"] == str(home / "warehouse.duckdb")
