@@ -17,6 +17,9 @@ import pandas as pd
 PSEUDONYM_PREFIXES = {"trader_id": "T-", "declarant_id": "B-"}
 #: Hex digits kept from the digest: 64 bits, no collision expected below billions of ids.
 DIGEST_HEX_CHARS = 16
+#: The key state of a warehouse loaded without a key.
+KEY_OFF = "off"
+_KEY_CHECK = b"gcrisk-key-check"
 
 
 def pseudonyms(ids: pd.Series, key: bytes, *, prefix: str) -> pd.Series:
@@ -45,3 +48,11 @@ def pseudonymise(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
         if column in frame.columns
     }
     return frame.assign(**updates)
+
+
+def key_fingerprint(key: bytes | None) -> str:
+    """`KEY_OFF`, or 16 hex digits of HMAC-SHA256(key, a fixed text): tells keys apart without
+    revealing them (the key cannot be recovered from it, nor any pseudonym computed)."""
+    if key is None:
+        return KEY_OFF
+    return hmac.new(key, _KEY_CHECK, hashlib.sha256).hexdigest()[:DIGEST_HEX_CHARS]

@@ -1,9 +1,11 @@
 """The DuckDB warehouse: declarations, inspections, scores, quarantine and runs in one file.
 
 Tables are typed from `data_contracts.schemas` plus two lineage columns (`source_file`,
-`loaded_at`); their definitions live in `warehouse_tables`. Upserts are keyed by `declaration_id` and done set-wise in one transaction
-(delete the incoming keys, insert the incoming rows), so loading the same file twice leaves the
-same rows. Use it as a context manager: `with Warehouse(path) as warehouse: ...`.
+`loaded_at`); their definitions live in `warehouse_tables`. Upserts are keyed by
+`declaration_id` and done set-wise in one transaction (delete the incoming keys, insert the
+incoming rows), so loading the same file twice leaves the same rows. The `meta` table keeps the
+fingerprint of the pseudonym key the ids were loaded under, and a load under another key state
+is refused. Use it as a context manager: `with Warehouse(path) as warehouse: ...`.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ import pandas as pd
 import pyarrow as pa
 
 from data_contracts.schemas import Kind
+from pipelines.privacy import KEY_OFF
 from pipelines.warehouse_tables import (
     KEYED_TABLES,
+    META_DDL,
     QUARANTINE_DDL,
     RUNS_DDL,
     TABLES,
@@ -34,9 +38,16 @@ from pipelines.warehouse_tables import (
     table_name,
 )
 
+#: `meta` row holding the pseudonym key's fingerprint (or `KEY_OFF`).
+KEY_STATE = "pseudonym_key_fingerprint"
+
 
 class WarehouseError(RuntimeError):
     """The warehouse cannot be opened or written (for instance another process holds it)."""
+
+
+class PseudonymKeyError(WarehouseError):
+    """The pseudonym key in force is not the one the warehouse's ids were loaded under."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,7 @@ class Warehouse:
             self.connection.execute(table_ddl(kind))
         self.connection.execute(QUARANTINE_DDL)
         self.connection.execute(RUNS_DDL)
+        self.connection.execute(META_DDL)
 
     def upsert(
         self,
@@ -125,11 +137,52 @@ class Warehouse:
         *,
         source_file: str,
         at: datetime.datetime,
+        key_fingerprint: str | None = None,
     ) -> UpsertCounts:
-        """Upsert the valid rows and keep the quarantined ones, all in one transaction."""
+        """Upsert the valid rows and keep the quarantined ones, all in one transaction.
+
+        With `key_fingerprint`, the first load records it and later loads must match it.
+
+        Raises:
+            PseudonymKeyError: the key state differs from the recorded one (nothing is written).
+        """
         with self._transaction():
+            if key_fingerprint is not None:
+                self._claim_key(key_fingerprint, at)
             self._add_quarantine(quarantine, kind, source_file, at)
             return self._upsert(kind, valid, source_file=source_file, at=at)
+
+    def key_state(self) -> str | None:
+        """The recorded pseudonym key fingerprint, `KEY_OFF`, or None before the first load."""
+        row = self.connection.execute("SELECT value FROM meta WHERE name = ?", [KEY_STATE])
+        found = row.fetchone()
+        return None if found is None else str(found[0])
+
+    def check_key(self, fingerprint: str) -> None:
+        """Refuse a key state other than the recorded one (a fresh warehouse accepts any).
+
+        Raises:
+            PseudonymKeyError: one line saying which way the states differ (never the key).
+        """
+        recorded = self.key_state()
+        if recorded is None or recorded == fingerprint:
+            return
+        if fingerprint == KEY_OFF:
+            why = "holds ids pseudonymised with a key, but GCRISK_PSEUDONYM_KEY is not set"
+        elif recorded == KEY_OFF:
+            why = "holds ids that were not pseudonymised, but GCRISK_PSEUDONYM_KEY is set"
+        else:
+            why = "holds ids pseudonymised with another key than GCRISK_PSEUDONYM_KEY"
+        raise PseudonymKeyError(
+            f"{self.path}: the warehouse {why}; nothing was loaded (use the same key, "
+            "or another GCRISK_HOME)"
+        )
+
+    def _claim_key(self, fingerprint: str, at: datetime.datetime) -> None:
+        self.check_key(fingerprint)
+        self.connection.execute(
+            "INSERT INTO meta VALUES (?, ?, ?) ON CONFLICT DO NOTHING", [KEY_STATE, fingerprint, at]
+        )
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self.connection)

@@ -13,8 +13,15 @@ import pandas as pd
 from data_contracts.schemas import PANDAS_DTYPES, SCHEMAS, Column, Kind, LogicalType
 
 KEYED_TABLES: tuple[Kind, ...] = ("declarations", "inspections", "scores")
-TableName = Literal["declarations", "inspections", "scores", "quarantine", "runs"]
-TABLES: tuple[TableName, ...] = ("declarations", "inspections", "scores", "quarantine", "runs")
+TableName = Literal["declarations", "inspections", "scores", "quarantine", "runs", "meta"]
+TABLES: tuple[TableName, ...] = (
+    "declarations",
+    "inspections",
+    "scores",
+    "quarantine",
+    "runs",
+    "meta",
+)
 SQL_TYPES: dict[LogicalType, str] = {
     "string": "VARCHAR",
     "date": "DATE",
@@ -31,6 +38,9 @@ RUNS_DDL = """CREATE TABLE IF NOT EXISTS runs (
     run_id VARCHAR PRIMARY KEY, flow VARCHAR NOT NULL, status VARCHAR NOT NULL,
     started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP NOT NULL, rows_in BIGINT,
     rows_valid BIGINT, rows_quarantined BIGINT, details VARCHAR)"""
+#: Facts about the warehouse itself, such as the fingerprint of the pseudonym key.
+META_DDL = """CREATE TABLE IF NOT EXISTS meta (
+    name VARCHAR PRIMARY KEY, value VARCHAR NOT NULL, set_at TIMESTAMP NOT NULL)"""
 
 
 def table_name(name: str, allowed: tuple[str, ...] = TABLES) -> str:

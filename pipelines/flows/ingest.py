@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from data_contracts.validation import ValidationResult
 from pipelines.flows._runtime import get_logger, step
 from pipelines.flows.validate import TableKind, ValidationSummary, read_received, validate_table
-from pipelines.privacy import pseudonymise
+from pipelines.privacy import key_fingerprint, pseudonymise
 from pipelines.settings import Settings
 from pipelines.warehouse import UpsertCounts, Warehouse, utc_now
 
@@ -53,6 +53,14 @@ def pseudonymise_ids(result: ValidationResult, key: bytes | None) -> ValidationR
     )
 
 
+@step(name="check-pseudonym-key")
+def check_pseudonym_key(warehouse: Path, fingerprint: str) -> None:
+    """Fail fast, before reading the file, when the key state is not the warehouse's."""
+    if warehouse.exists():
+        with Warehouse(warehouse) as store:
+            store.check_key(fingerprint)
+
+
 @step(name="load-warehouse", retries=2)
 def load_warehouse(
     warehouse: Path,
@@ -61,11 +69,20 @@ def load_warehouse(
     *,
     source: str,
     at: datetime.datetime,
+    key_fingerprint: str,
 ) -> UpsertCounts:
-    """Keep the quarantined rows and upsert the valid ones, in one transaction."""
+    """Keep the quarantined rows and upsert the valid ones, in one transaction (the first load
+    records the pseudonym key's fingerprint; a load under another key state changes nothing)."""
     valid: pd.DataFrame = result.valid
     with Warehouse(warehouse) as store:
-        counts = store.load(kind, valid, result.quarantine, source_file=source, at=at)
+        counts = store.load(
+            kind,
+            valid,
+            result.quarantine,
+            source_file=source,
+            at=at,
+            key_fingerprint=key_fingerprint,
+        )
     get_logger().info(
         "%s: %d inserted, %d replaced, %d rows in the table",
         kind,
@@ -107,11 +124,20 @@ def ingest_flow(config: IngestConfig) -> IngestSummary:
     settings = Settings()
     started = utc_now()
     source = str(config.file.resolve())
+    fingerprint = key_fingerprint(settings.key_bytes())
+    check_pseudonym_key(settings.warehouse_path, fingerprint)
     frame = read_received(config.file)
     result = validate_table(frame, config.kind, config.today, source=config.file)
     validation = ValidationSummary.of(result, file=config.file, kind=config.kind)
     result = pseudonymise_ids(result, settings.key_bytes())
-    counts = load_warehouse(settings.warehouse_path, config.kind, result, source=source, at=started)
+    counts = load_warehouse(
+        settings.warehouse_path,
+        config.kind,
+        result,
+        source=source,
+        at=started,
+        key_fingerprint=fingerprint,
+    )
     reconcile(validation, counts)
     summary = IngestSummary(
         **validation.model_dump(),

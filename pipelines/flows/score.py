@@ -19,8 +19,9 @@ from models.scoring import PROFILES_ONLY
 from models.selection import SelectionConfig
 from pipelines import io
 from pipelines.flows._runtime import get_logger, step
-from pipelines.flows.ingest import load_warehouse, pseudonymise_ids
+from pipelines.flows.ingest import check_pseudonym_key, load_warehouse, pseudonymise_ids
 from pipelines.flows.validate import ValidationSummary, read_received, validate_table
+from pipelines.privacy import key_fingerprint
 from pipelines.scoring_run import (
     Champion,
     build_batch_features,
@@ -141,6 +142,8 @@ def score_flow(config: ScoreConfig) -> ScoreSummary:
     """Validate, featurise, score and select one batch; write scores, quarantine and report."""
     settings = Settings()
     started = utc_now()
+    fingerprint = key_fingerprint(settings.key_bytes())
+    check_pseudonym_key(settings.warehouse_path, fingerprint)
     # A bad capacity file is refused before the batch touches the warehouse.
     daily_capacity = read_capacity(config.capacity) if config.capacity else None
     frame = read_received(config.file)
@@ -153,6 +156,7 @@ def score_flow(config: ScoreConfig) -> ScoreSummary:
         result,
         source=str(config.file.resolve()),
         at=started,
+        key_fingerprint=fingerprint,
     )
     champion = champion_model(settings)
     if len(result.valid):

@@ -136,6 +136,7 @@ def test_runs_are_recorded_and_counted(tmp_path: Path) -> None:
         "scores": 0,
         "quarantine": 0,
         "runs": 1,
+        "meta": 0,
     }
 
 
