@@ -22,7 +22,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;
 max-width:78rem}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;
 border-bottom:1px solid #d0d7de;padding-bottom:.3rem}
-table{border-collapse:collapse;font-size:.88rem;margin:.5rem 0}
+table{border-collapse:collapse;font-size:.88rem;margin:.5rem 0}table.wide{width:100%}
 th,td{border:1px solid #d0d7de;padding:.3rem .55rem;text-align:left;vertical-align:top}
 th{background:#f3f5f7}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .banner{background:#fff4ce;border:1px solid #e0b400;padding:.8rem 1rem;margin:1rem 0;
@@ -48,9 +48,14 @@ def figure_tag(figure: Figure, *, alt: str) -> str:
 
 
 def table(
-    frame: pd.DataFrame, *, numeric: Iterable[str] = (), classes: Mapping[str, str] | None = None
+    frame: pd.DataFrame,
+    *,
+    numeric: Iterable[str] = (),
+    classes: Mapping[str, str] | None = None,
+    wide: bool = False,
 ) -> str:
-    """An HTML table of `frame`; `classes` maps a column to a CSS class prefix for its values."""
+    """An HTML table of `frame`; `classes` maps a column to a CSS class prefix for its values;
+    a `wide` table takes the page's whole width (long text columns wrap less)."""
     numeric = set(numeric)
     head = "".join(f"<th>{escape(column)}</th>" for column in frame.columns)
     rows = []
@@ -65,7 +70,8 @@ def table(
             attribute = f' class="{" ".join(css)}"' if css else ""
             cells.append(f"<td{attribute}>{escape(_format(value))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    opening = '<table class="wide">' if wide else "<table>"
+    return f"{opening}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def key_values(pairs: Mapping[str, Any]) -> str:

@@ -67,7 +67,7 @@ def render_score_report(
     )
     sections = [
         ("Counts", report.key_values(counts)),
-        ("Red lane", note + report.table(red_table, numeric=["risk_score"])),
+        ("Red lane", note + report.table(red_table, numeric=["risk_score"], wide=True)),
         ("Score distributions", _distributions(scores)),
         ("Drift", _drift_section(drift, model_version=summary["model_version"])),
     ]
