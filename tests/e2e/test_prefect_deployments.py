@@ -1,0 +1,170 @@
+"""prefect.yaml deployed to a real Prefect server, and `score-daily` run by a real worker.
+
+Starts `prefect server start` on a free loopback port with its own PREFECT_HOME, creates the
+`gcrisk` process pool, runs `prefect deploy --all` from the repository, starts a worker, puts
+a batch in the inbox of a small simulated world (history ingested, a champion registered, all
+in-process with the project's own flows), triggers `score-daily` and checks what the run wrote.
+Every process started here is stopped at the end, also when a test fails.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from tests.e2e.prefect_server import PrefectStack, flow_run_id
+from tests.flows.test_prefect_yaml import POOL, REPO, deployments, load_prefect_yaml, resolve
+
+pytestmark = pytest.mark.e2e
+CUTOFF = datetime.date(2024, 8, 1)
+BROKEN_ROW = 3
+
+
+@dataclass(frozen=True)
+class World:
+    """A GCRISK_HOME with history and a champion, and the next week's declarations."""
+
+    home: Path
+    champion_version: str
+    batch: pd.DataFrame
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectStack]:
+    """The server, started first so it boots while the world is simulated; stopped at the end."""
+    root = tmp_path_factory.mktemp("prefect-e2e")
+    stack = PrefectStack(root=root, repo=REPO, gcrisk_home=root / "gcrisk-home")
+    started = time.perf_counter()
+    try:
+        stack.start_server()
+        yield stack
+    finally:
+        leftovers = stack.stop()
+        stack.timings["total"] = time.perf_counter() - started
+        print(f"timings (s): {json.dumps(stack.timings, indent=1)}")
+        print(stack.log_tails(lines=15))
+        assert leftovers == [], f"processes left running: {leftovers}"
+
+
+@pytest.fixture(scope="module")
+def world(stack: PrefectStack) -> World:
+    """Simulate 8 months, ingest the first 7, train and promote; the next week is the batch."""
+    from pipelines.flows._runtime import run_flow
+    from pipelines.flows.ingest import IngestConfig, ingest_flow
+    from pipelines.flows.simulate import SimulateConfig, simulate_flow
+    from pipelines.flows.train import TrainFlowConfig, train_flow
+
+    started = time.perf_counter()
+    home, folder = stack.gcrisk_home, stack.root / "world"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GCRISK_HOME", str(home))
+        patch.setenv("PREFECT_HOME", str(stack.root / "prefect-in-process"))
+        patch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+        patch.delenv("GCRISK_PSEUDONYM_KEY", raising=False)
+        config = SimulateConfig(out=folder, declarations=15_000, months=8, seed=11)
+        run_flow(simulate_flow, config)
+        for kind, file in _history(folder, CUTOFF).items():
+            run_flow(ingest_flow, IngestConfig(file=file, kind=kind))  # type: ignore[arg-type]
+        trained = run_flow(
+            train_flow, TrainFlowConfig(until=CUTOFF, promote=True, holdout_days=60, gap_days=14)
+        )
+    assert trained.promoted, f"no champion to score with: {trained.gate}"
+    declarations = pd.read_parquet(folder / "declarations.parquet")
+    dates = declarations["declaration_date"]
+    week = (dates >= pd.Timestamp(CUTOFF)) & (dates < pd.Timestamp(CUTOFF) + pd.Timedelta(days=7))
+    batch = declarations[week].reset_index(drop=True)
+    batch.loc[BROKEN_ROW, "net_weight_kg"] = -5.0  # one row for the quarantine
+    stack.timings["world (in-process)"] = time.perf_counter() - started
+    return World(home=home, champion_version=trained.model_version, batch=batch)
+
+
+def _history(world: Path, cutoff: datetime.date) -> dict[str, Path]:
+    """The declarations before `cutoff` and the inspection results known by then, as files."""
+    declarations = pd.read_parquet(world / "declarations.parquet")
+    inspections = pd.read_parquet(world / "inspections.parquet")
+    before = pd.Timestamp(cutoff)
+    history = declarations[declarations["declaration_date"] < before]
+    known = inspections[
+        (inspections["inspection_date"] < before)
+        & inspections["declaration_id"].isin(history["declaration_id"])
+    ]
+    files = {"declarations": world / "history.parquet", "inspections": world / "known.parquet"}
+    history.to_parquet(files["declarations"])
+    known.to_parquet(files["inspections"])
+    return files
+
+
+@pytest.fixture(scope="module")
+def deployed(stack: PrefectStack, world: World) -> dict[str, dict[str, Any]]:
+    """The pool, a worker, and every deployment of prefect.yaml as the server holds it, by name."""
+    with stack.explained():
+        stack.wait_healthy()
+        stack.cli("work-pool", "create", POOL, "--type", "process")
+        stack.start_worker(POOL)  # as an operator would: its start-up overlaps the deploy
+        stack.cli("deploy", "--all", "--no-prompt")
+        records = stack.api("POST", "/deployments/filter", {})
+    return {record["name"]: record for record in records}
+
+
+def test_every_deployment_is_registered_as_declared(
+    stack: PrefectStack, deployed: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GCRISK_HOME", str(stack.gcrisk_home))
+    declared = deployments(resolve(load_prefect_yaml()))
+    assert set(deployed) == set(declared)
+    for name, record in deployed.items():
+        assert record["work_pool_name"] == POOL
+        assert record["parameters"] == declared[name]["parameters"]
+        assert record["job_variables"]["env"]["GCRISK_HOME"] == str(stack.gcrisk_home)
+        assert record["pull_steps"] == [
+            {"prefect.deployments.steps.set_working_directory": {"directory": str(REPO)}}
+        ]
+        (schedule,) = record["schedules"]
+        (wanted,) = declared[name]["schedules"]
+        assert schedule["schedule"]["cron"] == wanted["cron"]
+        assert schedule["schedule"]["timezone"] == wanted["timezone"]
+
+
+def test_score_daily_runs_on_a_worker(
+    stack: PrefectStack, deployed: dict[str, dict[str, Any]], world: World
+) -> None:
+    config = deployed["score-daily"]["parameters"]["config"]
+    inbox, out = Path(config["file"]), Path(config["out"])
+    assert inbox.is_relative_to(world.home)
+    with stack.explained():
+        inbox.parent.mkdir(parents=True, exist_ok=True)
+        world.batch.to_parquet(inbox.with_suffix(".part"))
+        inbox.with_suffix(".part").rename(inbox)  # the inbox convention: whole files only
+        run_id = flow_run_id(stack.cli("deployment", "run", "score-batch/score-daily"))
+        run = stack.wait_for_flow_run(run_id, deadline=300)
+    _record_run_timings(stack, run)
+    summary = json.loads((out / "summary.json").read_text())
+    scores = pd.read_parquet(out / "scores.parquet")
+    quarantine = pd.read_parquet(out / "quarantine.parquet")
+    broken = world.batch.loc[BROKEN_ROW, "declaration_id"]
+    assert summary["rows_in"] == len(world.batch)
+    assert (summary["rows_scored"], summary["rows_quarantined"]) == (len(world.batch) - 1, 1)
+    assert sum(summary["lanes"].values()) == summary["rows_scored"] == len(scores)
+    assert set(scores["declaration_id"]) == set(world.batch["declaration_id"]) - {broken}
+    assert quarantine["declaration_id"].tolist() == [broken]
+    # The worker's process found the warehouse and the MLflow store the world was built in.
+    assert summary["model_version"] == world.champion_version
+    assert "<html" in (out / "report.html").read_text(encoding="utf-8").lower()
+
+
+def _record_run_timings(stack: PrefectStack, run: dict[str, Any]) -> None:
+    """Submit-to-start (worker pickup and process start) and start-to-end of the run."""
+
+    def at(name: str) -> datetime.datetime:
+        return datetime.datetime.fromisoformat(run[name])
+
+    stack.timings["run pickup"] = (at("start_time") - at("created")).total_seconds()
+    stack.timings["run duration"] = (at("end_time") - at("start_time")).total_seconds()
