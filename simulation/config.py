@@ -94,6 +94,9 @@ class WorldConfig(pydantic.BaseModel):
     months: int = pydantic.Field(24, ge=3, le=120)
     seed: int = 7
     scenario: str | None = None
+    #: Where the scenario's shipments fall, as fractions of the period (of the days after the
+    #: ban for a scenario that follows it); None keeps the scenario's own window.
+    scenario_window: tuple[float, float] | None = None
     reporting_country: Literal["MY"] = "MY"
     illicit_share: float = pydantic.Field(0.01, gt=0.0, le=0.05)
     category_shares: dict[str, float] = pydantic.Field(
@@ -135,6 +138,15 @@ class WorldConfig(pydantic.BaseModel):
         if name is not None and name not in SCENARIOS:
             raise ValueError(f"unknown scenario {name!r}; choose from {', '.join(SCENARIOS)}")
         return name
+
+    @pydantic.field_validator("scenario_window")
+    @classmethod
+    def _window(cls, window: tuple[float, float] | None) -> tuple[float, float] | None:
+        if window is not None and not 0.0 <= window[0] < window[1] <= 1.0:
+            raise ValueError(
+                f"scenario_window must be two fractions 0 <= start < end <= 1: {window}"
+            )
+        return window
 
     @pydantic.model_validator(mode="after")
     def _period(self) -> WorldConfig:

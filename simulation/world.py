@@ -82,8 +82,9 @@ def _plant(
     scenario = SCENARIOS[config.scenario]
     days = plan.calendar.days
     anchor = plan.ban if scenario.after_ban else 0
-    start = min(days - 2, anchor + int(scenario.window[0] * days))
-    end = min(days - 1, max(start + 1, anchor + int(scenario.window[1] * days)))
+    window = config.scenario_window or scenario.window
+    start = min(days - 2, anchor + int(window[0] * days))
+    end = min(days - 1, max(start + 1, anchor + int(window[1] * days)))
     tactics = (*TACTICS, scenario.tactic)
     counts = np.zeros(len(tactics), dtype=np.int64)
     counts[-1] = scenario.count(config.declarations)
@@ -100,8 +101,8 @@ def _plant(
         timing=timing,
         rng=rng,
     )
-    window = [str(plan.calendar.start + pd.Timedelta(days=d)) for d in (start, end)]
-    facts = {"start_day": start, "end_day": end, "count": int(counts[-1]), "window": window}
+    dates = [str(plan.calendar.start + pd.Timedelta(days=d)) for d in (start, end)]
+    facts = {"start_day": start, "end_day": end, "count": int(counts[-1]), "window": dates}
     return planted, facts
 
 
