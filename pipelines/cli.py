@@ -326,6 +326,52 @@ def score(
 
 
 @app.command()
+def feedback(
+    file: Annotated[
+        Path, typer.Argument(help="Inspection results, CSV or Parquet", show_default=False)
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the outputs [default: $GCRISK_HOME/feedback/DAY]"),
+    ] = None,
+    today: Today = None,
+) -> None:
+    """Take in inspection results; report conflicts and hit rates by lane, reason, profile."""
+    from pipelines.flows._runtime import run_flow
+    from pipelines.flows.feedback import FeedbackConfig, feedback_flow
+
+    config = FeedbackConfig(file=file, out=out, today=_day(today))
+    with _progress(f"reading results from {file.name}"):
+        summary = run_flow(feedback_flow, config)
+    if summary.conflicts:
+        typer.echo(
+            f"warning: {summary.conflicts:,} results conflict with a result already recorded; "
+            "the first was kept, the new ones are in quarantine",
+            err=True,
+        )
+    typer.echo(
+        f"{file.name}: {summary.rows_in:,} rows in, {summary.new:,} new, {summary.repeated:,} "
+        f"repeated, {summary.conflicts:,} conflicting, {summary.unknown_declarations:,} for "
+        f"unknown declarations, {summary.invalid:,} invalid"
+    )
+    for name in ("lane", "selection_reason"):
+        _print_rates(f"hit rate by {name.replace('_', ' ')} (this file)", summary.hit_rates[name])
+    typer.echo(
+        f"  wrote {Path(summary.outputs['feedback.json']).parent}: " + ", ".join(summary.outputs)
+    )
+
+
+def _print_rates(title: str, rows: list[dict[str, Any]]) -> None:
+    typer.echo(title + ":")
+    typer.echo(f"  {'':<16} {'results':>8} {'violations':>10} {'hit rate':>8}")
+    for row in rows:
+        label = str(next(iter(row.values())))
+        typer.echo(
+            f"  {label:<16} {row['results']:>8,} {row['violations']:>10,} {row['hit_rate']:>8.3f}"
+        )
+
+
+@app.command()
 def demo(
     declarations: Annotated[int, typer.Option(help="Declarations in the world")] = 200_000,
     seed: Annotated[int, typer.Option(help="Random seed")] = 7,

@@ -267,6 +267,21 @@ class Warehouse:
         sql = f"SELECT {select_canonical(kind)} FROM {table} {where} ORDER BY declaration_id"  # noqa: S608
         return canonical_frame(self.connection.execute(sql, params or []).df(), kind)
 
+    def read_ids(self, kind: Kind, ids: pd.Series) -> pd.DataFrame:
+        """Rows of a keyed table whose `declaration_id` is one of `ids`."""
+        table = table_name(kind, KEYED_TABLES)
+        wanted = pa.table({"declaration_id": pa.array(ids.astype("str").unique(), pa.string())})
+        self.connection.register("wanted", wanted)
+        try:
+            sql = (
+                f"SELECT {select_canonical(kind)} FROM {table} "  # noqa: S608
+                "WHERE declaration_id IN (SELECT declaration_id FROM wanted) "
+                "ORDER BY declaration_id"
+            )
+            return canonical_frame(self.connection.execute(sql).df(), kind)
+        finally:
+            self.connection.unregister("wanted")
+
     def read_declarations(self, until: datetime.date | None = None) -> pd.DataFrame:
         """Declarations dated strictly before `until` (all when None)."""
         if until is None:

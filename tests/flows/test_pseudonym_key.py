@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from pipelines.flows._runtime import run_flow
+from pipelines.flows.feedback import FeedbackConfig, feedback_flow
 from pipelines.flows.ingest import IngestConfig, ingest_flow
 from pipelines.flows.score import ScoreConfig, score_flow
 from pipelines.privacy import KEY_OFF, key_fingerprint
 from pipelines.warehouse import PseudonymKeyError, Warehouse
-from tests.factories import valid_declarations
+from tests.factories import valid_declarations, valid_inspections
 from tests.flows.conftest import write_csv_text
 from tests.flows.test_cli import assert_one_error_line, run_cli
 
@@ -104,3 +105,18 @@ def test_scoring_under_another_key_stops_before_any_work(
         run_flow(score_flow, ScoreConfig(file=files[1], out=tmp_path / "out", today=TODAY))
     assert not (tmp_path / "out").exists()
     assert state(home)[1] == 30
+
+
+def test_feedback_under_another_key_state_is_refused(
+    home: Path, files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GCRISK_PSEUDONYM_KEY", KEY)
+    ingest(files[0])
+    monkeypatch.delenv("GCRISK_PSEUDONYM_KEY")
+    results = valid_inspections(valid_declarations(30, seed=31), share=0.5, seed=3)
+    file = write_csv_text(results, tmp_path / "results.csv")
+    with pytest.raises(PseudonymKeyError, match="not set"):
+        run_flow(feedback_flow, FeedbackConfig(file=file, out=tmp_path / "out", today=TODAY))
+    assert not (tmp_path / "out").exists()
+    with Warehouse(home / "warehouse.duckdb", read_only=True) as warehouse:
+        assert warehouse.count("inspections") == 0
