@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Literal
 
 import lightgbm as lgb
 import numpy as np
@@ -40,6 +41,11 @@ class TrainConfig(BaseModel):
     feature_fraction: float = 0.8
     lambda_l2: float = 5.0
     early_stopping_rounds: int = 150
+    stopping_metric: Literal["binary_logloss", "average_precision"] = Field(
+        default="binary_logloss",
+        description="Validation metric for early stopping (weighted average precision over a "
+        "few dozen positives can peak by chance after a handful of rounds)",
+    )
     max_weight: float = Field(
         default=100.0, gt=1, description="Cap of inverse-propensity weights (random stream: 1/rate)"
     )
@@ -201,7 +207,7 @@ def _fit_category(
         "bagging_fraction": 0.8,
         "bagging_freq": 1,
         "lambda_l2": config.lambda_l2,
-        "metric": "average_precision",
+        "metric": config.stopping_metric,
         "seed": config.seed,
         "deterministic": True,
         "num_threads": 2,
