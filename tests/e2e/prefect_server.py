@@ -184,8 +184,10 @@ class PrefectStack:
         return output
 
     def start_worker(self, pool: str) -> Child:
-        """Start `prefect worker start --pool POOL` in the background."""
-        return self._start("worker", "worker", "start", "--pool", pool, "--name", "e2e-worker")
+        """Start a worker on POOL in the background, one flow run at a time (as documented)."""
+        return self._start(
+            "worker", "worker", "start", "--pool", pool, "--limit", "1", "--name", "e2e-worker"
+        )
 
     def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """One JSON call to the server's REST API."""

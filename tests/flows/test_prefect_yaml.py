@@ -27,6 +27,7 @@ PREFECT_YAML = REPO / "prefect.yaml"
 POOL = "gcrisk"
 #: Deployment name -> flow name, and the days between consecutive scheduled runs.
 EXPECTED = {
+    "feedback-daily": ("inspection-feedback", {1}),
     "score-daily": ("score-batch", {1}),
     "retrain-monthly": ("train-models", {28, 29, 30, 31}),
 }
