@@ -27,6 +27,7 @@ from sklearn.base import clone
 from features.catalogue import CATALOGUE
 from features.description import description_features
 from features.history import asof_states, join_states, snapshot_tables
+from features.outcomes import outcome_features
 from features.party import party_features
 from features.prepare import day_numbers, prepare
 from features.route import route_features
@@ -78,6 +79,7 @@ def _assemble(
         value_features(prepared, state, tariff["permit_present"].to_numpy()),
         party_features(prepared, state),
         description_features(prepared),
+        outcome_features(state),
         pd.DataFrame(mismatch.reshape(-1, 2), columns=list(MISMATCH_COLUMNS)),
     ]
     values = {name: family[name].to_numpy() for family in families for name in family.columns}

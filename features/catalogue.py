@@ -69,6 +69,9 @@ CATALOGUE: tuple[Feature, ...] = (
     _flag("permit_missing_for_controlled", _T, "permit expected but no reference declared",
           "no licence or permit reference although HS {hs6_code} is controlled",
           "permit situation is in order"),
+    Feature("hs6_prior_violation_rate", _T,
+            "share of earlier inspections of the HS6 that found a violation (smoothed)", "share",
+            "float64", "{pct:.1f}% of earlier inspections of HS {hs6_code} found a violation"),
     _flag("origin_is_source_state", _R, "origin is a documented source/range state for the regime",
           "origin {origin} is a documented source or range state for these goods",
           "origin {origin} is not a documented source for these goods"),
@@ -99,6 +102,14 @@ CATALOGUE: tuple[Feature, ...] = (
     Feature("route_share_of_heading", _R, "share of the heading's earlier declarations on route",
             "share", "float64", "this route carries {pct:.1f}% of earlier declarations for HS "
             "{heading_code}"),
+    Feature("origin_chapter_prior_violation_rate", _R,
+            "share of earlier inspections of the chapter from the origin that found a violation "
+            "(smoothed)", "share", "float64", "{pct:.1f}% of earlier inspections of chapter "
+            "{chapter_code} goods from {origin} found a violation"),
+    Feature("route_prior_violation_rate", _R,
+            "share of earlier inspections of the chapter on origin->destination that found a "
+            "violation (smoothed)", "share", "float64", "{pct:.1f}% of earlier inspections of "
+            "chapter {chapter_code} goods from {origin} to {destination} found a violation"),
     Feature("unit_value_usd_per_kg", _V, "declared value per net kg", "USD/kg", "float64",
             "declared value is {value:,.2f} USD per kg"),
     Feature("unit_value_ratio_to_reference", _V,

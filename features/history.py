@@ -49,7 +49,14 @@ STATES: tuple[State, ...] = (
     State("chapter_value", ("chapter",), "unit_values", ("n", "sum", "sumsq")),
     State("heading", ("hs4",), "declarations", ("n",)),
     State("route", ("hs4", "origin_country", "destination_country"), "declarations", ("n",)),
-)
+    State("flow_inspections", ("flow",), "inspections", ("n", "violations")),
+    State("heading_inspections", ("hs4",), "inspections", ("n", "violations")),
+    State("hs6_inspections", ("hs6",), "inspections", ("n", "violations")),
+    State("origin_chapter_inspections", ("origin_country", "chapter"), "inspections",
+          ("n", "violations")),
+    State("route_inspections", ("origin_country", "destination_country", "chapter"),
+          "inspections", ("n", "violations")),
+)  # fmt: skip
 
 _INTEGER_VALUES = frozenset({"n", "violations"})
 
