@@ -28,6 +28,8 @@ from pipelines.settings import Settings, configure_offline_environment
 
 USAGE_ERROR = 2
 INTERNAL_ERROR = 1
+#: `gcrisk monitor --fail-on-alert` exit status when a threshold is crossed.
+ALERT_EXIT = 3
 DATE_FORMATS = ["%Y-%m-%d"]
 
 app = typer.Typer(
@@ -369,6 +371,71 @@ def _print_rates(title: str, rows: list[dict[str, Any]]) -> None:
         typer.echo(
             f"  {label:<16} {row['results']:>8,} {row['violations']:>10,} {row['hit_rate']:>8.3f}"
         )
+
+
+@app.command()
+def monitor(
+    since: Annotated[
+        datetime.datetime | None,
+        typer.Option(formats=DATE_FORMATS, help="First day [default: the last --days scored days]"),
+    ] = None,
+    days: Annotated[int, typer.Option(min=1, max=366, help="Days in the window")] = 30,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the outputs [default: $GCRISK_HOME/monitor/DAY]"),
+    ] = None,
+    missed_threshold: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Alert when targeting misses more than this share"),
+    ] = 0.5,
+    psi_threshold: Annotated[
+        float, typer.Option(min=0.001, help="Alert at this PSI of a feature or the risk score")
+    ] = 0.25,
+    fail_on_alert: Annotated[
+        bool, typer.Option(help=f"Exit with status {ALERT_EXIT} when an alert is raised")
+    ] = False,
+) -> None:
+    """Feature and score drift, and the share of violations targeting misses; alerts."""
+    from pipelines.flows._runtime import run_flow
+    from pipelines.flows.monitor import MonitorConfig, monitor_flow
+
+    config = MonitorConfig(
+        since=_day(since),
+        days=days,
+        out=out,
+        feature_psi_alert=psi_threshold,
+        score_psi_alert=psi_threshold,
+        missed_share_alert=missed_threshold,
+    )
+    with _progress("monitoring"):
+        summary = run_flow(monitor_flow, config)
+    window = summary.window
+    typer.echo(
+        f"window {window['start']} to {window['end']}: {summary.rows:,} scored declarations "
+        f"({summary.previous_rows:,} in the previous window); champion {summary.champion_version}"
+    )
+    watched = [row for row in summary.feature_drift if not row["history_volume"]]
+    moved = sorted(watched, key=lambda row: -row["psi_present"])[:5]
+    if moved:
+        typer.echo(
+            "  largest feature drift (PSI of present values): "
+            + ", ".join(f"{row['feature']} {row['psi_present']:.2f}" for row in moved)
+        )
+    score_psi = "n/a" if summary.score_psi is None else f"{summary.score_psi:.3f}"
+    missed = summary.missed.get("estimated_missed_share")
+    typer.echo(
+        f"  risk score PSI {score_psi}; estimated missed share "
+        + ("n/a" if missed is None else f"{missed:.1%}")
+    )
+    for note in summary.notes:
+        typer.echo(f"  note: {note}")
+    for alert in summary.alerts:
+        typer.echo(f"ALERT: {alert}")
+    typer.echo(
+        f"  wrote {Path(summary.outputs['monitor.json']).parent}: monitor.html, monitor.json"
+    )
+    if fail_on_alert and summary.alerts:
+        raise typer.Exit(ALERT_EXIT)
 
 
 @app.command()
