@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sklearn.metrics import average_precision_score
 
 from data_contracts.schemas import RISK_CATEGORIES, VIOLATION_CATEGORIES
+from models.calibration import calibrated_in_the_large, calibration_sample
 from models.monitoring import FeatureReference
 from models.risk_model import ANY_VIOLATION, CategoryModel, Matrix, RiskModel
 
@@ -175,6 +176,9 @@ def train_risk_model(
     if config.until is not None:
         period = features[features["declaration_date"] < pd.Timestamp(config.until)]
     reference = FeatureReference.fit(period[feature_names], categorical=matrix.categorical)
+    if config.refit:
+        sample = calibration_sample(period, seed=config.seed)
+        models = calibrated_in_the_large(models, matrix.transform(sample))
     return RiskModel(
         matrix=matrix,
         models=models,
@@ -255,7 +259,8 @@ def _refit(
 
     The newest results are the ones most like the next batch (new tactics start there), so
     the final model learns from them too; the validation window has already chosen the number
-    of rounds and the Platt calibration, which the refitted booster keeps.
+    of rounds and the Platt slope, which the refitted booster keeps (its intercept is solved
+    again over the training period, `models.calibration`).
     """
     rounds = max(1, round(stopped.best_iteration * len(y) / max(int(split.fit.sum()), 1)))
     every = lgb.Dataset(x, y, weight=weights, categorical_feature=matrix.categorical)
