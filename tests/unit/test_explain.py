@@ -1,0 +1,72 @@
+"""Model reasons: the strongest positive contributions of the top category, as sentences."""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.explain import merge_reasons, model_reasons
+from models.risk_model import CategoryModel, Matrix, RiskModel
+
+NAMES = ["a", "b", "c", "d", "e"]
+
+
+def describe(name: str, row: object) -> str:
+    return f"{name} is {row[name]:.3f}"  # type: ignore[index]
+
+
+@pytest.fixture(scope="module")
+def model_and_features() -> tuple[RiskModel, pd.DataFrame]:
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.normal(size=(2_000, len(NAMES))), columns=NAMES)
+    label = (frame["a"] + 0.5 * frame["b"] - frame["c"] + rng.normal(0, 0.5, len(frame))) > 1.5
+    matrix = Matrix.fit(frame, NAMES)
+    booster = lgb.train(
+        {"objective": "binary", "num_leaves": 7, "verbosity": -1, "seed": 1},
+        lgb.Dataset(matrix.transform(frame), label.to_numpy()),
+        num_boost_round=30,
+    )
+    models = {
+        "waste": CategoryModel(booster=booster, base_rate=float(label.mean())),
+        "ods": CategoryModel(booster=None, base_rate=0.02),
+        "wildlife": CategoryModel(booster=None, base_rate=0.001),
+    }
+    features = frame.head(300).set_index(pd.RangeIndex(100, 400))
+    return RiskModel(matrix=matrix, models=models), features
+
+
+def reference_reasons(features: pd.DataFrame, model: RiskModel, top: np.ndarray) -> pd.Series:
+    """The rule written row by row: up to three positive contributions, largest first."""
+    expected = pd.Series([[] for _ in range(len(features))], index=features.index, dtype=object)
+    waste = features.index[top == 0]
+    contributions = model.contributions(features.loc[waste], "waste")
+    for row_id in waste:
+        values = contributions.loc[row_id].sort_values(ascending=False, kind="stable")
+        picked = values[values > 0].index[:3]
+        expected.at[row_id] = [describe(name, features.loc[row_id]) for name in picked]
+    return expected
+
+
+def test_reasons_are_the_strongest_positive_contributions(
+    model_and_features: tuple[RiskModel, pd.DataFrame],
+) -> None:
+    model, features = model_and_features
+    scores = model.predict(features)
+    # Make a third of the rows top out on ODS, whose model is a base rate: no model reasons.
+    scores.loc[scores.index[::3], "p_ods"] = 0.99
+    top = scores[["p_waste", "p_ods", "p_wildlife"]].to_numpy().argmax(axis=1)
+    reasons = model_reasons(features, scores, model, describe)
+    pd.testing.assert_series_equal(reasons, reference_reasons(features, model, top))
+    assert reasons.loc[scores.index[::3]].map(len).eq(0).all()
+    assert reasons.map(len).max() == 3
+    assert reasons.map(len).gt(0).any()
+
+
+def test_merged_reasons_keep_profiles_first_without_repeats() -> None:
+    index = pd.Index([7, 8])
+    profiles = pd.Series([["profile X"], []], index=index, dtype=object)
+    model = pd.Series([["a", "profile X", "b", "c"], ["d"]], index=index, dtype=object)
+    merged = merge_reasons(profiles, model)
+    assert merged.tolist() == ["profile X; a; b", "d"]
