@@ -249,9 +249,25 @@ def _train_score_and_learn(config: DemoConfig, world_dir: Path, summary: DemoSum
 
 
 def _feedback_and_monitor(config: DemoConfig, results: Path, summary: DemoSummary) -> None:
+    from pipelines.flows.feedback import FeedbackConfig, feedback_flow
+
     with summary.timed("feed back results") as result:
-        fed = run_flow(ingest_flow, IngestConfig(file=results, kind="inspections"))
-        result.append(f"{fed.rows_valid:,} inspection results loaded")
+        fed = run_flow(feedback_flow, FeedbackConfig(file=results, out=config.out / "feedback"))
+        rates = {row["selection_reason"]: row for row in fed.hit_rates.get("selection_reason", [])}
+        result.append(f"{fed.new:,} results in, {fed.conflicts} conflicts")
+        for reason in ("rule", "model", "random"):
+            if reason in rates:
+                row = rates[reason]
+                result.append(f"{reason} hits {row['environmental']}/{row['results']}")
+    _monitor(config, summary)
+
+
+def _monitor(config: DemoConfig, summary: DemoSummary) -> None:
+    from pipelines.flows.monitor import MonitorConfig, monitor_flow
+
+    with summary.timed("monitor") as result:
+        monitored = run_flow(monitor_flow, MonitorConfig(out=config.out / "monitor"))
+        result.append(f"{len(monitored.alerts)} alerts; report {config.out / 'monitor'}")
 
 
 def _where(config: DemoConfig, settings: Settings) -> dict[str, str]:
