@@ -132,7 +132,7 @@ class PrefectStack:
 
     @property
     def server(self) -> Child:
-        """The server (the latest, when it had to move to another port)."""
+        """The running server (a start that found its port taken is dropped)."""
         return [child for child in self.children if child.name == "server"][-1]
 
     def wait_healthy(self, *, deadline: float = 180.0, attempts: int = 3) -> float:
@@ -147,6 +147,7 @@ class PrefectStack:
                 if attempts <= 1 or "already in use" not in self.server.log.read_text("utf-8"):
                     raise RuntimeError(f"prefect server exited ({self.server.process.returncode})")
                 attempts -= 1
+                self.children.remove(self.server)  # exited at once: nothing of it is left
                 self.port = free_port()
                 self.start_server()
             try:

@@ -104,12 +104,14 @@ def _history(world: Path, cutoff: datetime.date) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def deployed(stack: PrefectStack, world: World) -> dict[str, dict[str, Any]]:
-    """The pool, a worker, and every deployment of prefect.yaml as the server holds it, by name."""
+    """The pool, every deployment of prefect.yaml as the server holds it (by name), a worker."""
     with stack.explained():
         stack.wait_healthy()
         stack.cli("work-pool", "create", POOL, "--type", "process")
-        stack.start_worker(POOL)  # as an operator would: its start-up overlaps the deploy
         stack.cli("deploy", "--all", "--no-prompt")
+        # After the deploy: a worker's heartbeats during it can hit SQLite's "database is
+        # locked" on a busy machine (the server logs it and goes on; the deploy might not).
+        stack.start_worker(POOL)
         records = stack.api("POST", "/deployments/filter", {})
     return {record["name"]: record for record in records}
 

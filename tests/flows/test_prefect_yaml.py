@@ -30,6 +30,7 @@ EXPECTED = {
     "feedback-daily": ("inspection-feedback", {1}),
     "score-daily": ("score-batch", {1}),
     "retrain-monthly": ("train-models", {28, 29, 30, 31}),
+    "monitor-weekly": ("monitor-targeting", {7}),
 }
 TOP_KEYS = {"name", "prefect-version", "build", "push", "pull", "deployments", "definitions"}
 DEPLOYMENT_KEYS = {
@@ -176,7 +177,7 @@ def test_a_misspelt_key_is_caught(config: dict[str, Any], path: tuple[Any, ...],
     assert {found.rsplit(".", 1)[-1] for found in unknown_keys(broken)} == {typo}
 
 
-def test_the_deployments_run_on_the_gcrisk_pool(config: dict[str, Any]) -> None:
+def test_the_four_jobs_run_on_the_gcrisk_pool(config: dict[str, Any]) -> None:
     assert set(deployments(config)) == set(EXPECTED)
     for deployment in config["deployments"]:
         assert deployment["work_pool"]["name"] == POOL
