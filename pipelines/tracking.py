@@ -58,12 +58,19 @@ def connect(tracking_uri: str, artifact_root: Path) -> MlflowClient:
 
 
 def experiment_id(name: str, artifact_root: Path) -> str:
-    """The id of experiment `name`, created with an explicit artifact location if missing."""
+    """The id of experiment `name`, created if missing.
+
+    On a local store (SQLite or files) new experiments keep their artifacts under
+    `artifact_root`, else MLflow would write them to `./mlruns` of whatever folder a run starts
+    in; a tracking server decides its own artifact location, shared by every worker.
+    """
     existing = mlflow.get_experiment_by_name(name)
     if existing is not None:
         return str(existing.experiment_id)
-    location = (artifact_root / name).resolve().as_uri()
-    return str(mlflow.create_experiment(name, artifact_location=location))
+    if mlflow.get_tracking_uri().startswith(("sqlite:", "file:", "/")):
+        location = (artifact_root / name).resolve().as_uri()
+        return str(mlflow.create_experiment(name, artifact_location=location))
+    return str(mlflow.create_experiment(name))
 
 
 def pip_requirements() -> list[str]:
