@@ -31,6 +31,7 @@ from features.outcomes import outcome_features
 from features.party import party_features
 from features.prepare import day_numbers, prepare
 from features.route import route_features
+from features.size import size_features
 from features.tables import IMPORT_BANS, ImportBan
 from features.tariff import tariff_features
 from features.text_model import MISMATCH_COLUMNS, DescriptionMismatch, rolling_mismatch
@@ -80,6 +81,7 @@ def _assemble(
         party_features(prepared, state),
         description_features(prepared),
         outcome_features(state),
+        size_features(prepared),
         pd.DataFrame(mismatch.reshape(-1, 2), columns=list(MISMATCH_COLUMNS)),
     ]
     values = {name: family[name].to_numpy() for family in families for name in family.columns}
