@@ -13,9 +13,7 @@ HERE = Path(__file__).parent
 
 
 def main(argv: list[str]) -> int:
-    names = argv or sorted(
-        path.stem for path in HERE.glob("*.py") if not path.stem.startswith("_")
-    )
+    names = argv or sorted(path.stem for path in HERE.glob("*.py") if not path.stem.startswith("_"))
     failed = []
     for name in names:
         print(f"--- running benchmarks.{name}", flush=True)
