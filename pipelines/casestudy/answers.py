@@ -140,7 +140,7 @@ def _with_permit(study: CaseStudy) -> str:
 def _selected_how(study: CaseStudy) -> str:
     matches = _matches(study)
     red = matches[matches["lane"] == "red"]
-    how = ", ".join(f"{n} by {k}" for k, n in selection_counts(red).items()) or "nothing"
+    how = ", ".join(f"{n} by {k}" for k, n in selection_counts(red).items()) or "none"
     planted = red[red["planted"]]
     scored = study.scored
     random = scored["selection_reason"].eq("random")
@@ -148,7 +148,7 @@ def _selected_how(study: CaseStudy) -> str:
     chance = float(scored.loc[random, "selection_propensity"].max()) if random.any() else 0.0
     expected = chance * int(study.planted_mask.sum())
     return (
-        f"{len(red)} of {len(matches)} are in the red lane (selected by {how}); {len(planted)} "
+        f"{len(red)} of {len(matches)} are in the red lane (selected: {how}); {len(planted)} "
         f"of those are planted, {int(planted['selection_reason'].eq('random').sum())} picked "
         f"by the random stream. The random stream drew {int(random.sum())} declarations, each "
         f"with a chance of {chance:.2%}, so it could expect to pick {expected:.1f} of the "

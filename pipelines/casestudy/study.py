@@ -41,6 +41,7 @@ VIEW_COLUMNS = (
     "p_ods",
     "p_wildlife",
     "selection_reason",
+    "selection_propensity",
     "rules_fired",
     "reasons",
 )
@@ -55,7 +56,7 @@ class CaseStudyConfig(BaseModel):
     declarations: int = Field(default=100_000, ge=2_000, le=2_000_000)
     start: datetime.date = datetime.date(2024, 1, 1)
     history_months: int = Field(default=12, ge=6, le=60)
-    review_months: int = Field(default=4, ge=1, le=12)
+    review_months: int = Field(default=3, ge=1, le=12)
     seed: int = 7
     budget: float = Field(default=0.05, gt=0, le=1, description="Red-lane share of the batch")
     exploration: float = Field(default=0.10, ge=0, le=1, description="Random share of capacity")
