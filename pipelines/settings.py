@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = Field(
         default=None, description="Key for HMAC pseudonyms of trader and declarant ids"
     )
+    dask_scheduler: str = Field(
+        default="",
+        description="Dask scheduler address (tcp://host:8786), 'local' for a LocalCluster, "
+        "or empty for plain pandas (GCRISK_DASK_SCHEDULER)",
+    )
 
     @field_validator("home")
     @classmethod
@@ -37,6 +42,14 @@ class Settings(BaseSettings):
         # `GCRISK_PSEUDONYM_KEY=` (exported but empty) means "no key", not "the empty key".
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("dask_scheduler")
+    @classmethod
+    def _scheduler(cls, value: str) -> str:
+        value = value.strip()
+        if value and value != "local" and "://" not in value:
+            raise ValueError("GCRISK_DASK_SCHEDULER must be empty, 'local' or an address tcp://…")
+        return value
+
     @model_validator(mode="after")
     def _default_store(self) -> Settings:
         if not self.mlflow_uri.strip():
@@ -48,6 +61,11 @@ class Settings(BaseSettings):
     def tracking_uri(self) -> str:
         """The MLflow tracking URI in force (same as `mlflow_uri`)."""
         return self.mlflow_uri
+
+    @property
+    def uses_dask(self) -> bool:
+        """Whether batch scoring runs on a Dask cluster."""
+        return bool(self.dask_scheduler)
 
     @property
     def warehouse_path(self) -> Path:

@@ -1,0 +1,208 @@
+"""Batch scoring on a Dask cluster with the same pure functions as `models.scoring.score_batch`.
+
+Only this module knows about Dask. Each partition runs `build_scoring_features`, the model
+(rebuilt from `RiskModel.to_dict()`, boosters as LightGBM model text) and the profiles; the client
+then collects only the columns selection needs and runs `select`/`select_by_office` once over the
+whole batch, so capacity is a global top-k exactly as in pandas (never per-partition quotas).
+Reasons are computed on the workers for the red and yellow rows only.
+
+`GCRISK_DASK_SCHEDULER` chooses the cluster: a scheduler address (`tcp://host:8786`), `local` for
+a `LocalCluster` on this machine, or unset for plain pandas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from data_contracts.schemas import PANDAS_DTYPES, SCORE_COLUMNS
+from features import Snapshots, build_scoring_features
+from models.baselines import profile_scores
+from models.explain import Describe, merge_reasons, model_reasons, profile_reasons
+from models.risk_model import RiskModel
+from models.rules import ProfileSet, fire, fired_ids
+from models.scoring import PROFILES_ONLY
+from models.selection import SelectionConfig, capacity_for_budget, select, select_by_office
+from pipelines.partitions import canonical_partition, partition_files
+
+#: Columns the client needs for the global selection (everything else stays on the workers).
+POOL_COLUMNS = ["declaration_id", "risk_score", "mandatory", "advisory", "customs_office"]
+
+
+@contextmanager
+def dask_client(scheduler: str, *, workers: int = 2, threads: int = 1) -> Iterator[Any]:
+    """A `distributed.Client` for `scheduler` ('local' starts and later closes a LocalCluster)."""
+    from distributed import Client, LocalCluster
+
+    if scheduler == "local":
+        with (
+            LocalCluster(
+                n_workers=workers, threads_per_worker=threads, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client
+    else:
+        with Client(scheduler) as client:
+            yield client
+
+
+def read_batch(root: Path, months: Sequence[str]) -> Any:
+    """A `dask.dataframe` of the declarations of `months` (one partition per month file)."""
+    import dask.dataframe as dd
+
+    files = [str(path) for path in partition_files(root, months)]
+    frame = dd.read_parquet(files, split_row_groups=False)
+    return frame.map_partitions(canonical_partition)
+
+
+def _features(batch: pd.DataFrame, snapshots: Snapshots) -> pd.DataFrame:
+    features = build_scoring_features(batch, snapshots)
+    offices = batch.set_index("declaration_id")["customs_office"]
+    return features.assign(customs_office=offices.reindex(features["declaration_id"]).to_numpy())
+
+
+def _model(spec: dict[str, Any] | None) -> RiskModel | None:
+    return RiskModel.from_dict(spec) if spec is not None else None
+
+
+def _mandatory_advisory(fired: pd.DataFrame, profiles: ProfileSet) -> pd.DataFrame:
+    red = [p.id for p in profiles.profiles if p.lane == "red"]
+    yellow = [p.id for p in profiles.profiles if p.lane == "yellow"]
+    return pd.DataFrame(
+        {
+            "mandatory": fired[red].any(axis=1) if red else False,
+            "advisory": fired[yellow].any(axis=1) if yellow else False,
+        },
+        index=fired.index,
+    )
+
+
+def score_partition(
+    batch: pd.DataFrame,
+    snapshots: Snapshots,
+    model_spec: dict[str, Any] | None,
+    profiles: ProfileSet,
+) -> pd.DataFrame:
+    """Probabilities, fired profiles and selection inputs of one partition (pure pandas)."""
+    # Dask may hand over text as NA-valued strings; the feature functions expect canonical dtypes.
+    features = _features(canonical_partition(batch), snapshots)
+    fired = fire(features, profiles)
+    model = _model(model_spec)
+    probabilities = (
+        model.predict(features) if model is not None else profile_scores(fired, profiles)
+    )
+    risk = probabilities["risk_score"] if model is not None else np.nan
+    return pd.concat(
+        [features[["declaration_id", "customs_office"]], probabilities.drop(columns="risk_score")],
+        axis=1,
+    ).assign(
+        risk_score=risk,
+        **_mandatory_advisory(fired, profiles),
+        rules_fired=fired_ids(fired),
+    )
+
+
+def reasons_partition(
+    batch: pd.DataFrame,
+    flagged: pd.Index,
+    snapshots: Snapshots,
+    model_spec: dict[str, Any] | None,
+    profiles: ProfileSet,
+    describe: Describe,
+) -> pd.DataFrame:
+    """`declaration_id`, `reasons` of the partition's red and yellow rows (as in score_batch)."""
+    rows = canonical_partition(batch[batch["declaration_id"].isin(flagged)])
+    if rows.empty:
+        return pd.DataFrame({"declaration_id": rows["declaration_id"], "reasons": ""}).astype(
+            {"reasons": "str"}
+        )
+    features = _features(rows, snapshots)
+    fired = fire(features, profiles)
+    sources = [profile_reasons(fired, profiles)]
+    model = _model(model_spec)
+    if model is not None:
+        sources.append(model_reasons(features, model.predict(features), model, describe))
+    return pd.DataFrame(
+        {"declaration_id": features["declaration_id"], "reasons": merge_reasons(*sources)}
+    ).astype({"reasons": "str"})
+
+
+def global_lanes(
+    pool: pd.DataFrame, selection: SelectionConfig, capacity_per_office: pd.Series | None
+) -> pd.DataFrame:
+    """Lanes of the whole batch from its pool columns (the same calls as `score_batch`)."""
+    if capacity_per_office is None:
+        capacity = capacity_for_budget(len(pool), selection.budget)
+        return select(
+            pool["risk_score"],
+            pool["mandatory"],
+            pool["advisory"],
+            capacity=capacity,
+            config=selection,
+        )
+    return select_by_office(pool, capacity_per_office, config=selection)
+
+
+def score_partitioned(
+    batch: Any,
+    snapshots: Snapshots,
+    *,
+    client: Any,
+    model: RiskModel | None,
+    profiles: ProfileSet,
+    describe: Describe,
+    selection: SelectionConfig,
+    capacity_per_office: pd.Series | None = None,
+    model_version: str = PROFILES_ONLY,
+    scored_at: pd.Timestamp,
+    npartitions: int = 2,
+) -> pd.DataFrame:
+    """The canonical score table of `batch`, equal to `score_batch` on the same rows.
+
+    Args:
+        batch: canonical declarations, a pandas frame (split into `npartitions`) or a
+            `dask.dataframe` (e.g. from `read_batch`); rows keep their order.
+        snapshots: history state as of the batch's first day, sent once to every worker.
+        client: a `distributed.Client` (see `dask_client`).
+        model, profiles, describe, selection, capacity_per_office, model_version, scored_at:
+            as in `models.scoring.score_batch`.
+        npartitions: partitions of a pandas `batch`.
+    """
+    import dask.dataframe as dd
+
+    frame = (
+        dd.from_pandas(batch, npartitions=npartitions, sort=False)
+        if isinstance(batch, pd.DataFrame)
+        else batch
+    )
+    spec = model.to_dict() if model is not None else None
+    # Big inputs go to every worker once, not once per task.
+    snapshots_f, spec_f = client.scatter([snapshots, spec], broadcast=True)
+    sample = frame.partitions[0].head(2, compute=True)
+    meta = score_partition(sample, snapshots, spec, profiles).iloc[:0]
+    partial = frame.map_partitions(score_partition, snapshots_f, spec_f, profiles, meta=meta)
+    partial = client.persist(partial)
+    pool = partial[POOL_COLUMNS].compute().reset_index(drop=True)
+    lanes = global_lanes(pool, selection, capacity_per_office)
+    flagged = pd.Index(pool.loc[lanes["lane"].isin(["red", "yellow"]), "declaration_id"])
+    [flagged_f] = client.scatter([flagged], broadcast=True)
+    reasons_meta = pd.DataFrame({"declaration_id": [], "reasons": []}).astype("str")
+    reasons = frame.map_partitions(
+        reasons_partition, flagged_f, snapshots_f, spec_f, profiles, describe, meta=reasons_meta
+    ).compute()
+    rest = partial.drop(columns=POOL_COLUMNS[2:]).compute().reset_index(drop=True)
+    by_id = reasons.set_index("declaration_id")["reasons"]
+    table = pd.concat([rest, lanes], axis=1).assign(
+        reasons=pd.array(by_id.reindex(rest["declaration_id"]).fillna("").to_numpy(), "str"),
+        model_version=model_version if model is not None else PROFILES_ONLY,
+        scored_at=scored_at,
+    )
+    # Text as pandas' default "str" dtype, whatever string dtype Dask carried it in.
+    text = {c.name: "str" for c in SCORE_COLUMNS if PANDAS_DTYPES[c.type] == "str"}
+    return table.astype(text)[[column.name for column in SCORE_COLUMNS]]

@@ -1,0 +1,193 @@
+"""Dask scoring on a two-worker LocalCluster gives the pandas score table; month partitions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from models.risk_model import RiskModel
+from tests.flows.conftest import CUTOFF, WORLD
+
+AUGUST = "2024-08"
+SCORED_AT = pd.Timestamp("2024-09-01 06:00")
+
+
+@dataclass(frozen=True)
+class World:
+    """Simulated declarations and inspections, and a model trained on the history."""
+
+    declarations: pd.DataFrame
+    inspections: pd.DataFrame
+    model: RiskModel
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """Two single-threaded worker processes, closed when the module's tests are done."""
+    from pipelines.distributed import dask_client
+
+    with dask_client("local", workers=2, threads=1) as connected:
+        yield connected
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    """The flow tests' small world and a small model trained on what was known before August."""
+    from features import build_training_features
+    from features.catalogue import categorical_feature_names, model_feature_names
+    from models.training import TrainConfig, train_risk_model
+    from simulation import WorldConfig, simulate
+
+    simulated = simulate(WorldConfig(**WORLD))
+    cutoff = pd.Timestamp(CUTOFF)
+    history = simulated.declarations[simulated.declarations["declaration_date"] < cutoff]
+    known = simulated.inspections[simulated.inspections["inspection_date"] < cutoff]
+    model = train_risk_model(
+        build_training_features(history, known),
+        known,
+        feature_names=model_feature_names(),
+        categorical=categorical_feature_names(),
+        config=TrainConfig(
+            valid_days=45,
+            gap_days=7,
+            num_boost_round=60,
+            learning_rate=0.1,
+            early_stopping_rounds=20,
+        ),
+    )
+    return World(simulated.declarations, simulated.inspections, model)
+
+
+def _inputs(world: World, batch: pd.DataFrame) -> dict[str, Any]:
+    from features import build_snapshots, describe
+    from models.rules import packaged_profiles
+    from models.selection import SelectionConfig
+
+    return {
+        "snapshots": build_snapshots(
+            world.declarations, world.inspections, batch["declaration_date"].min()
+        ),
+        "profiles": packaged_profiles(),
+        "describe": describe,
+        "selection": SelectionConfig(budget=0.05, seed=7),
+        "scored_at": SCORED_AT,
+    }
+
+
+def _pandas_scores(world: World, batch: pd.DataFrame, inputs: dict[str, Any], **options: Any):
+    from features import build_scoring_features
+    from models.scoring import score_batch
+
+    features = build_scoring_features(batch, inputs["snapshots"])
+    offices = batch.set_index("declaration_id")["customs_office"]
+    enriched = features.assign(
+        customs_office=offices.reindex(features["declaration_id"]).to_numpy()
+    )
+    rest = {k: v for k, v in inputs.items() if k != "snapshots"}
+    return score_batch(enriched, model=world.model, model_version="7", **rest, **options)
+
+
+def _assert_same(dask_scores: pd.DataFrame, pandas_scores: pd.DataFrame) -> None:
+    assert len(dask_scores) == len(pandas_scores)
+    assert dask_scores["declaration_id"].tolist() == pandas_scores["declaration_id"].tolist()
+    probability = [c for c in pandas_scores.columns if c.startswith("p_")] + ["risk_score"]
+    pd.testing.assert_frame_equal(
+        dask_scores[probability], pandas_scores[probability], rtol=1e-9, atol=1e-12
+    )
+    exact = [c for c in pandas_scores.columns if c not in probability]
+    pd.testing.assert_frame_equal(dask_scores[exact], pandas_scores[exact])
+
+
+def test_dask_scores_lanes_and_reasons_equal_pandas(client: Any, world: World) -> None:
+    from pipelines.distributed import score_partitioned
+
+    dates = world.declarations["declaration_date"]
+    batch = world.declarations[dates.dt.strftime("%Y-%m") == AUGUST].reset_index(drop=True)
+    inputs = _inputs(world, batch)
+    expected = _pandas_scores(world, batch, inputs)
+    scores = score_partitioned(
+        batch, client=client, model=world.model, model_version="7", npartitions=3, **inputs
+    )
+    _assert_same(scores, expected)
+    # Selection is global: the red lane holds exactly the batch's capacity, not 3 quotas.
+    assert scores["selected"].sum() == round(0.05 * len(batch))
+    assert (scores.loc[scores["lane"] == "green", "reasons"] == "").all()
+    assert (scores.loc[scores["lane"] == "red", "reasons"] != "").mean() > 0.9
+
+
+def test_month_partitions_round_trip_and_read_only_requested_months(
+    tmp_path: Path, world: World
+) -> None:
+    from pipelines.partitions import (
+        available_months,
+        partition_files,
+        read_partitions,
+        write_partitions,
+    )
+    from pipelines.warehouse_tables import canonical_frame
+
+    root = tmp_path / "declarations"
+    months = write_partitions(world.declarations, root)
+    assert months == available_months(root) and len(months) == 8
+    wanted = ["2024-03", "2024-05"]
+    files = partition_files(root, wanted)
+    assert [f.parent.name for f in files] == [f"declaration_month={m}" for m in wanted]
+    read = read_partitions(root, wanted)
+    dates = world.declarations["declaration_date"].dt.strftime("%Y-%m")
+    expected = canonical_frame(world.declarations[dates.isin(wanted)], "declarations")
+    expected = expected.sort_values(["declaration_date", "declaration_id"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(read, expected)
+    # Exporting a month again replaces it rather than adding a second copy.
+    write_partitions(world.declarations[dates == "2024-03"], root)
+    assert len(read_partitions(root, ["2024-03"])) == (dates == "2024-03").sum()
+    with pytest.raises(FileNotFoundError, match="2030-01"):
+        partition_files(root, ["2030-01"])
+
+
+def test_dask_scoring_of_parquet_months_with_office_capacity_equals_pandas(
+    tmp_path: Path, client: Any, world: World
+) -> None:
+    from pipelines.distributed import read_batch, score_partitioned
+    from pipelines.partitions import read_partitions, write_partitions
+
+    root = tmp_path / "declarations"
+    write_partitions(world.declarations, root)
+    months = ["2024-07", AUGUST]
+    batch = read_partitions(root, months)
+    inputs = _inputs(world, batch)
+    offices = batch["customs_office"].drop_duplicates().sort_values()
+    capacity = pd.Series(range(3, 3 + len(offices)), index=offices.to_numpy())
+    expected = _pandas_scores(world, batch, inputs, capacity_per_office=capacity)
+    frame = read_batch(root, months)
+    assert frame.npartitions == 2
+    scores = score_partitioned(
+        frame,
+        client=client,
+        model=world.model,
+        model_version="7",
+        capacity_per_office=capacity,
+        **inputs,
+    )
+    _assert_same(scores, expected)
+    assert scores["selected"].sum() == capacity.sum()
+
+
+def test_dask_scheduler_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from pipelines.settings import Settings
+
+    monkeypatch.delenv("GCRISK_DASK_SCHEDULER", raising=False)
+    assert not Settings().uses_dask
+    monkeypatch.setenv("GCRISK_DASK_SCHEDULER", " tcp://10.0.0.5:8786 ")
+    assert Settings().dask_scheduler == "tcp://10.0.0.5:8786" and Settings().uses_dask
+    monkeypatch.setenv("GCRISK_DASK_SCHEDULER", "local")
+    assert Settings().uses_dask
+    monkeypatch.setenv("GCRISK_DASK_SCHEDULER", "10.0.0.5")
+    with pytest.raises(ValidationError, match="GCRISK_DASK_SCHEDULER"):
+        Settings()
