@@ -173,6 +173,7 @@ def _typed(cells: pd.Series, rule: FieldRule) -> tuple[pd.Series, np.ndarray, st
     if whole:
         bad |= (number.notna() & (number != number.round())).to_numpy()
     reason = "not a whole number" if whole else "not a number"
+    number = number.mask(pd.Series(bad, index=number.index))  # failed cells cannot be cast
     if kind == "string":
         shown = number.astype("Int64") if whole else number
         return shown.astype("str").where(number.notna()), bad, reason

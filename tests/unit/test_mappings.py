@@ -117,6 +117,12 @@ def test_rows_that_cannot_be_mapped_get_reasons_and_others_none() -> None:
     assert "inspection_date from 'date'" in mapped.reasons[1]
     assert mapped.reasons[2] == "net_weight_kg from 'tonnes': not a number"
     assert pd.isna(mapped.declarations["net_weight_kg"][2])
+    fractional = apply_mapping(source(office=["30", "4.5", "x"]), parse_mapping(GOOD, file="t"))
+    assert fractional.reasons.tolist() == [
+        "",
+        "customs_office from 'office': not a whole number",
+        "customs_office from 'office': not a whole number",
+    ]
 
 
 def test_a_code_outside_a_complete_code_list_fails_the_row() -> None:
