@@ -74,8 +74,8 @@ def _pattern(study: CaseStudy) -> str:
     planted = int(matches["planted"].sum())
     others = len(matches) - planted
     note = (
-        f"the other {others} are legitimate trade on the same codes and route, so the filter "
-        "alone is not enough"
+        f"the other {others} {'is' if others == 1 else 'are'} legitimate trade on the same "
+        "codes and route, so the filter alone is not enough"
         if others
         else "no legitimate trade took this route under these codes in the batch"
     )
