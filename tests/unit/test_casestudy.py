@@ -164,3 +164,10 @@ def test_batch_carries_no_truth_and_scores_cover_it() -> None:
     assert case.scores["declaration_id"].tolist() == case.batch["declaration_id"].tolist()
     assert case.planted.empty
     assert len(answer_key(case)) == len(questions(None))
+
+
+def test_same_configuration_same_scores() -> None:
+    config = CaseStudyConfig(scenario="ods-label-swap", declarations=3_000, seed=3)
+    first, second = run_case_study(config), run_case_study(config)
+    pd.testing.assert_frame_equal(first.scores, second.scores)
+    assert answers_markdown(first) == answers_markdown(second)
