@@ -116,6 +116,34 @@ def score(
     return scores
 
 
+@step(name="score-and-select-on-dask")
+def score_distributed(
+    batch: pd.DataFrame,
+    champion: Champion,
+    config: ScoreConfig,
+    daily_capacity: pd.Series | None,
+    settings: Settings,
+) -> pd.DataFrame:
+    """`score` on the Dask cluster of GCRISK_DASK_SCHEDULER: same functions, same table."""
+    from pipelines.cluster import score_on_cluster
+
+    selection = SelectionConfig(
+        budget=config.budget, exploration=config.exploration, seed=config.seed
+    )
+    capacity = None if daily_capacity is None else capacity_per_office(daily_capacity, batch)
+    scores = score_on_cluster(
+        settings.warehouse_path,
+        batch,
+        champion,
+        selection,
+        capacity,
+        scheduler=settings.dask_scheduler,
+    )
+    lanes = scores["lane"].value_counts().to_dict()
+    get_logger().info("scored %d declarations on Dask: %s", len(scores), lanes)
+    return scores
+
+
 @step(name="write-score-outputs", retries=2)
 def write_outputs(
     scores: pd.DataFrame,
@@ -159,7 +187,11 @@ def score_flow(config: ScoreConfig) -> ScoreSummary:
         key_fingerprint=fingerprint,
     )
     champion = champion_model(settings)
-    if len(result.valid):
+    if len(result.valid) and settings.uses_dask:
+        # Features stay on the cluster, so no feature drift (it needs them on the client).
+        features = pd.DataFrame()
+        scores = score_distributed(result.valid, champion, config, daily_capacity, settings)
+    elif len(result.valid):
         features = batch_features(settings.warehouse_path, result.valid)
         scores = score(features, result.valid, champion, config, daily_capacity)
     else:  # everything quarantined: empty outputs, and the summary says why

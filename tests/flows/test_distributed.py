@@ -191,3 +191,30 @@ def test_dask_scheduler_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GCRISK_DASK_SCHEDULER", "10.0.0.5")
     with pytest.raises(ValidationError, match="GCRISK_DASK_SCHEDULER"):
         Settings()
+
+
+def test_score_flow_on_the_cluster_writes_the_pandas_scores(
+    client: Any,
+    scoring_world: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import shutil
+
+    from pipelines.flows._runtime import run_flow
+    from pipelines.flows.score import ScoreConfig, score_flow
+    from tests.flows.conftest import WORLD_TODAY, write_csv_text
+
+    file = write_csv_text(scoring_world.first_half, tmp_path / "batch.csv")
+    monkeypatch.delenv("GCRISK_PSEUDONYM_KEY", raising=False)
+    tables = {}
+    for name, scheduler in (("pandas", ""), ("dask", client.scheduler.address)):
+        home = tmp_path / name
+        shutil.copytree(scoring_world.template, home)
+        monkeypatch.setenv("GCRISK_HOME", str(home))
+        monkeypatch.setenv("GCRISK_DASK_SCHEDULER", scheduler)
+        config = ScoreConfig(file=file, out=tmp_path / f"out-{name}", today=WORLD_TODAY)
+        run_flow(score_flow, config)
+        tables[name] = pd.read_parquet(tmp_path / f"out-{name}" / "scores.parquet")
+    pandas_scores, dask_scores = (t.drop(columns="scored_at") for t in tables.values())
+    _assert_same(dask_scores, pandas_scores)
