@@ -105,11 +105,15 @@ def ipw_table(features: pd.DataFrame, world, config) -> pd.DataFrame:
     found = world.inspections.set_index("declaration_id").reindex(ids)
     propensity = found["selection_propensity"].to_numpy(dtype=float)
     raw = 1.0 / np.clip(propensity, 1.0 / config.max_weight, None)
-    frame = pd.DataFrame({"reason": found["selection_reason"].astype("str").to_numpy(), "w": raw})
-    table = frame.groupby("reason")["w"].agg(["size", "median", "min", "max"])
-    table["capped_share"] = frame.groupby("reason")["w"].apply(
-        lambda w: float((w >= config.max_weight - 1e-9).mean())
+    frame = pd.DataFrame(
+        {
+            "reason": found["selection_reason"].astype("str").to_numpy(),
+            "w": raw,
+            "capped": propensity < 1.0 / config.max_weight - 1e-12,
+        }
     )
+    table = frame.groupby("reason")["w"].agg(["size", "median", "min", "max"])
+    table["capped_share"] = frame.groupby("reason")["capped"].mean()
     table["share_of_weight"] = frame.groupby("reason")["w"].sum() / raw.sum()
     ess = rows.weights.sum() ** 2 / (rows.weights**2).sum()
     table.loc["all (effective sample size)"] = [len(raw), ess, np.nan, np.nan, np.nan, 1.0]
