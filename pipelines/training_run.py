@@ -177,6 +177,12 @@ def log_training_run(
                 "features": len(model.feature_names),
                 "training_rows": evaluation.training_rows,
                 "holdout_rows": evaluation.holdout_rows,
+                # The booster options in force (the flow uses TrainConfig's defaults).
+                **{
+                    f"train.{name}": value
+                    for name, value in TrainConfig(until=plan.fit_until).model_dump().items()
+                    if name not in ("until", "seed")
+                },
             }
         )
         mlflow.log_metrics(flatten(evaluation.metrics))
