@@ -218,3 +218,22 @@ def test_score_flow_on_the_cluster_writes_the_pandas_scores(
         tables[name] = pd.read_parquet(tmp_path / f"out-{name}" / "scores.parquet")
     pandas_scores, dask_scores = (t.drop(columns="scored_at") for t in tables.values())
     _assert_same(dask_scores, pandas_scores)
+
+
+def test_prefect_task_runner_follows_the_setting() -> None:
+    from prefect import flow
+    from prefect_dask import DaskTaskRunner
+
+    from pipelines.cluster import dask_task_runner, with_cluster
+    from pipelines.settings import Settings
+
+    @flow
+    def nothing() -> None:
+        return None
+
+    assert dask_task_runner(Settings(dask_scheduler="")) is None
+    assert with_cluster(nothing, Settings(dask_scheduler="")) is nothing
+    remote = dask_task_runner(Settings(dask_scheduler="tcp://10.0.0.5:8786"))
+    assert isinstance(remote, DaskTaskRunner) and remote.address == "tcp://10.0.0.5:8786"
+    wired = with_cluster(nothing, Settings(dask_scheduler="local"))
+    assert isinstance(wired.task_runner, DaskTaskRunner) and wired.task_runner.address is None
