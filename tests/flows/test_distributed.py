@@ -237,3 +237,36 @@ def test_prefect_task_runner_follows_the_setting() -> None:
     assert isinstance(remote, DaskTaskRunner) and remote.address == "tcp://10.0.0.5:8786"
     wired = with_cluster(nothing, Settings(dask_scheduler="local"))
     assert isinstance(wired.task_runner, DaskTaskRunner) and wired.task_runner.address is None
+
+
+def test_training_on_dask_gives_a_model_of_the_same_quality(client: Any, world: World) -> None:
+    from sklearn.metrics import average_precision_score
+
+    from features import build_training_features
+    from features.catalogue import categorical_feature_names, model_feature_names
+    from models.training import TrainConfig, labels_for
+    from pipelines.distributed_training import train_on_cluster
+
+    cutoff = pd.Timestamp(CUTOFF)
+    history = world.declarations[world.declarations["declaration_date"] < cutoff]
+    known = world.inspections[world.inspections["inspection_date"] < cutoff]
+    model = train_on_cluster(
+        build_training_features(history, known),
+        known,
+        client=client,
+        feature_names=model_feature_names(),
+        categorical=categorical_feature_names(),
+        config=TrainConfig(valid_days=45, gap_days=7, num_boost_round=60, learning_rate=0.1),
+    )
+    assert set(model.models) == set(world.model.models)
+    # Quality on August's inspected declarations (never seen by either model).
+    features = build_training_features(world.declarations, world.inspections)
+    august = features[features["declaration_date"] >= cutoff]
+    results = world.inspections[world.inspections["declaration_id"].isin(august["declaration_id"])]
+    august = august[august["declaration_id"].isin(results["declaration_id"])]
+    truth = labels_for(results, pd.Index(august["declaration_id"]), ("any",))["any"].to_numpy()
+    quality = {
+        name: average_precision_score(truth, trained.predict(august)["risk_score"])
+        for name, trained in (("pandas", world.model), ("dask", model))
+    }
+    assert quality["dask"] >= quality["pandas"] - 0.1, quality

@@ -1,0 +1,170 @@
+"""Training the risk model with `lightgbm.dask` on a cluster (an option of the training caller).
+
+The rows, labels, weights, feature matrix and time split are those of `models.training`; only
+the boosting runs on the cluster (`DaskLGBMClassifier`, data-parallel trees). What differs from
+`train_risk_model`, because `lightgbm.dask` has no early stopping callback:
+- the first booster runs all `config.num_boost_round` rounds on the fit rows; the number of
+  rounds is then chosen afterwards, on the client, as the one with the lowest weighted log loss
+  on the validation window (checked every `STEP` rounds, so it can be up to STEP-1 rounds off
+  the pandas early-stopping choice, and it never stops a run early: it costs the full rounds);
+- the refit on every labelled row (rounds scaled up as in pandas) is a second cluster fit;
+- Platt scaling on the validation window and the calibration in the large are the same;
+- trees are data-parallel over partitions (histograms merged across workers), so the boosters
+  are not bit-identical to the single-machine ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, log_loss
+
+from models.calibration import calibrated_in_the_large, calibration_sample
+from models.monitoring import FeatureReference
+from models.risk_model import CategoryModel, Matrix, RiskModel
+from models.training import TrainConfig, _platt, time_split, training_rows
+
+
+def train_on_cluster(
+    features: pd.DataFrame,
+    inspections: pd.DataFrame,
+    *,
+    client: Any,
+    feature_names: list[str],
+    config: TrainConfig,
+    categorical: list[str] | None = None,
+    npartitions: int = 2,
+) -> RiskModel:
+    """`train_risk_model` with each category's booster fitted by `lightgbm.dask` on `client`."""
+    rows = training_rows(features, inspections, config=config)
+    matrix = Matrix.fit(rows.features, feature_names, categorical=categorical)
+    x = matrix.transform(rows.features)
+    split = time_split(
+        rows.features["declaration_date"], valid_days=config.valid_days, gap_days=config.gap_days
+    )
+    models = {
+        name: _fit_category(
+            client,
+            x,
+            rows.labels[name].to_numpy(),
+            rows.weights,
+            split,
+            matrix,
+            config,
+            npartitions,
+        )
+        for name in config.targets
+    }
+    period = features
+    if config.until is not None:
+        period = features[features["declaration_date"] < pd.Timestamp(config.until)]
+    reference = FeatureReference.fit(period[feature_names], categorical=matrix.categorical)
+    if config.refit:
+        models = calibrated_in_the_large(
+            models, matrix.transform(calibration_sample(period, seed=config.seed))
+        )
+    until = rows.features["declaration_date"].max()
+    return RiskModel(
+        matrix=matrix,
+        models=models,
+        trained_until=str(until.date()) if len(rows.features) else "",
+        reference=reference,
+    )
+
+
+#: Granularity of the after-the-fact choice of the number of rounds.
+STEP = 5
+
+
+def _classifier(client: Any, config: TrainConfig, rounds: int) -> Any:
+    from lightgbm.dask import DaskLGBMClassifier
+
+    return DaskLGBMClassifier(
+        client=client,
+        objective="binary",
+        n_estimators=rounds,
+        learning_rate=config.learning_rate,
+        num_leaves=config.num_leaves,
+        min_child_samples=config.min_data_in_leaf,
+        colsample_bytree=config.feature_fraction,
+        subsample=0.8,
+        subsample_freq=1,
+        reg_lambda=config.lambda_l2,
+        random_state=config.seed,
+        verbosity=-1,
+    )
+
+
+def _fit(
+    client: Any,
+    config: TrainConfig,
+    rounds: int,
+    data: tuple[pd.DataFrame, np.ndarray, np.ndarray],
+    matrix: Matrix,
+    npartitions: int,
+) -> Any:
+    import dask.dataframe as dd
+
+    x, y, weights = data
+
+    def parts(frame: Any) -> Any:
+        return dd.from_pandas(frame, npartitions=npartitions, sort=False)
+
+    classifier = _classifier(client, config, rounds)
+    classifier.fit(
+        parts(x.reset_index(drop=True)),
+        parts(pd.Series(y)),
+        sample_weight=parts(pd.Series(weights)),
+        categorical_feature=matrix.categorical,
+    )
+    return classifier.booster_
+
+
+def _best_rounds(booster: Any, x: pd.DataFrame, y: np.ndarray, weights: np.ndarray) -> int:
+    """Rounds with the lowest weighted validation log loss (what early stopping would keep)."""
+    total = booster.current_iteration()
+    candidates = sorted({*range(STEP, total + 1, STEP), total})
+    losses = [
+        log_loss(y, booster.predict(x, num_iteration=k), sample_weight=weights, labels=[0, 1])
+        for k in candidates
+    ]
+    return candidates[int(np.argmin(losses))]
+
+
+def _fit_category(
+    client: Any,
+    x: pd.DataFrame,
+    y: np.ndarray,
+    weights: np.ndarray,
+    split: Any,
+    matrix: Matrix,
+    config: TrainConfig,
+    npartitions: int,
+) -> CategoryModel:
+    base_rate = float(np.average(y, weights=weights)) if len(y) else 0.0
+    if y[split.fit].sum() < config.min_positives or y[split.valid].sum() < 2:
+        return CategoryModel(booster=None, base_rate=base_rate)
+    fit, valid = split.fit, split.valid
+    stopped = _fit(
+        client, config, config.num_boost_round, (x[fit], y[fit], weights[fit]), matrix, npartitions
+    )
+    best = _best_rounds(stopped, x[valid], y[valid], weights[valid])
+    margin = np.asarray(stopped.predict(x[valid], raw_score=True, num_iteration=best))
+    slope, intercept = _platt(margin, y[valid], weights[valid])
+    # Keep only the chosen rounds (what early stopping's best_iteration does in pandas).
+    booster = lgb.Booster(model_str=stopped.model_to_string(num_iteration=best))
+    if config.refit:
+        rounds = max(1, round(best * len(y) / max(int(fit.sum()), 1)))
+        booster = _fit(client, config, rounds, (x, y, weights), matrix, npartitions)
+    return CategoryModel(
+        booster=booster,
+        base_rate=base_rate,
+        slope=slope,
+        intercept=intercept,
+        valid_average_precision=float(
+            average_precision_score(y[valid], margin, sample_weight=weights[valid])
+        ),
+    )
