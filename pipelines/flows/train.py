@@ -95,13 +95,20 @@ def fit_model(
     from features.catalogue import categorical_feature_names, model_feature_names
     from models.training import TrainConfig, train_risk_model
 
-    model = train_risk_model(
-        features,
-        inspections,
-        feature_names=model_feature_names(),
-        categorical=categorical_feature_names(),
-        config=TrainConfig(until=plan.fit_until, seed=seed),
-    )
+    options: dict[str, Any] = {
+        "feature_names": model_feature_names(),
+        "categorical": categorical_feature_names(),
+        "config": TrainConfig(until=plan.fit_until, seed=seed),
+    }
+    scheduler = Settings().dask_scheduler
+    if scheduler:  # GCRISK_DASK_SCHEDULER: the same rows and matrix, boosted by lightgbm.dask
+        from pipelines.distributed import dask_client
+        from pipelines.distributed_training import train_on_cluster
+
+        with dask_client(scheduler) as client:
+            model = train_on_cluster(features, inspections, client=client, **options)
+    else:
+        model = train_risk_model(features, inspections, **options)
     fitted = [name for name, m in model.models.items() if m.booster is not None]
     get_logger().info("trained boosters for %s (until %s)", ", ".join(fitted), plan.fit_until)
     return model
