@@ -71,11 +71,17 @@ def labels_from_truth(truth: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(labels, index=truth["declaration_id"].astype("str"))
 
 
-def labels_from_inspections(inspections: pd.DataFrame) -> pd.DataFrame:
-    """Per-declaration labels from inspection results (only inspected declarations have one)."""
+def labels_from_inspections(
+    inspections: pd.DataFrame, *, counted: tuple[str, ...] = RISK_CATEGORIES
+) -> pd.DataFrame:
+    """Per-declaration labels from inspection results (only inspected declarations have one).
+
+    `any` is a violation of one of the `counted` categories: by default the environmental ones,
+    so a revenue offence ('other') is not a hit; a model trained on 'other' counts it.
+    """
     violation = inspections["outcome"].astype("str") == "violation"
     category = inspections["violation_category"].astype("str")
-    labels = {"any": (violation & category.isin(RISK_CATEGORIES)).to_numpy()}
+    labels = {"any": (violation & category.isin(counted)).to_numpy()}
     for name in RISK_CATEGORIES:
         labels[name] = (violation & (category == name)).to_numpy()
     return pd.DataFrame(labels, index=inspections["declaration_id"].astype("str"))

@@ -16,6 +16,7 @@ from typing import Any
 import mlflow
 import pandas as pd
 
+from data_contracts.schemas import RISK_CATEGORIES
 from models.baselines import fit_logistic_baseline, profile_scores, random_scores
 from models.evaluation import evaluate_scores, labels_from_inspections, labels_from_truth
 from models.gate import GateConfig, GateDecision, promotion_gate
@@ -92,11 +93,14 @@ def evaluate_candidates(
     settings: Settings,
     truth: pd.DataFrame | None,
     seed: int,
+    targets: tuple[str, ...] = RISK_CATEGORIES,
 ) -> Evaluation:
     """Score model, baselines and champion on the holdout; run the promotion gate."""
     holdout = plan.holdout(features)
     ids = holdout["declaration_id"]
-    rows = training_rows(features, inspections, config=TrainConfig(until=plan.fit_until))
+    rows = training_rows(
+        features, inspections, config=TrainConfig(until=plan.fit_until, targets=targets)
+    )
     logistic = fit_logistic_baseline(rows.features, rows.labels, rows.weights, model.matrix)
     profiles = packaged_profiles()
     scores = {
@@ -111,7 +115,12 @@ def evaluate_candidates(
         champion = tracking.load_risk_model(client, version=champion_version).model
         scores["champion"] = champion.predict(holdout)
     known = inspections[inspections["inspection_date"] < plan.until]
-    labels = labels_from_inspections(known[known["declaration_id"].isin(ids)])
+    counted = (
+        ("waste", "ods", "wildlife", "other")
+        if "any" in targets
+        else (*RISK_CATEGORIES, *(t for t in targets if t not in RISK_CATEGORIES))
+    )
+    labels = labels_from_inspections(known[known["declaration_id"].isin(ids)], counted=counted)
     metrics = {
         name: evaluate_scores(frame.assign(declaration_id=ids.to_numpy()), labels)
         for name, frame in scores.items()
