@@ -270,3 +270,19 @@ def test_training_on_dask_gives_a_model_of_the_same_quality(client: Any, world: 
         for name, trained in (("pandas", world.model), ("dask", model))
     }
     assert quality["dask"] >= quality["pandas"] - 0.1, quality
+
+
+def test_warehouse_export_writes_the_months_it_holds(scoring_world: Any, tmp_path: Path) -> None:
+    import datetime
+
+    from pipelines.partitions import available_months, export_declarations, read_partitions
+    from pipelines.warehouse import Warehouse
+
+    warehouse = scoring_world.template / "warehouse.duckdb"
+    months = export_declarations(warehouse, tmp_path / "parts", since=datetime.date(2024, 6, 1))
+    assert months == available_months(tmp_path / "parts") == ["2024-06", "2024-07"]
+    with Warehouse(warehouse, read_only=True) as store:
+        stored = store.read_declarations()
+    june_july = stored[stored["declaration_date"] >= pd.Timestamp("2024-06-01")]
+    read = read_partitions(tmp_path / "parts", months)
+    assert sorted(read["declaration_id"]) == sorted(june_july["declaration_id"])
