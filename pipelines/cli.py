@@ -193,12 +193,21 @@ def train(
     truth: Annotated[
         Path | None, typer.Option(help="Simulated worlds only: truth.parquet for true recall")
     ] = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(help="What to learn (repeatable): waste, ods, wildlife, other or any"),
+    ] = None,
 ) -> None:
     """Train on the warehouse, evaluate against baselines and the champion, register in MLflow."""
     from pipelines.flows._runtime import run_flow
     from pipelines.flows.train import TrainFlowConfig, train_flow
 
     config = TrainFlowConfig(until=_day(until), promote=promote, truth=truth)
+    if target:
+        from models.training import TrainConfig
+
+        TrainConfig(targets=tuple(target))  # refuse an unknown target before any work
+        config = TrainFlowConfig(**{**config.model_dump(), "targets": tuple(target)})
     with _progress("training"):
         summary = run_flow(train_flow, config)
     typer.echo(

@@ -37,6 +37,10 @@ class TrainFlowConfig(BaseModel):
         default=None, description="Simulated worlds only: truth.parquet for true recall"
     )
     seed: int = Field(default=0, ge=0, description="Seed of the boosters and random baseline")
+    targets: tuple[str, ...] = Field(
+        default=("waste", "ods", "wildlife"),
+        description="What the model learns: risk categories, 'other' (e.g. revenue) or 'any'",
+    )
 
 
 class TrainSummary(BaseModel):
@@ -89,7 +93,7 @@ def check_contracts(declarations: pd.DataFrame, inspections: pd.DataFrame) -> di
 
 @step(name="fit-model")
 def fit_model(
-    features: pd.DataFrame, inspections: pd.DataFrame, plan: Plan, seed: int
+    features: pd.DataFrame, inspections: pd.DataFrame, plan: Plan, config: TrainFlowConfig
 ) -> RiskModel:
     """Train the calibrated boosters on what was known before the holdout's gap."""
     from features.catalogue import categorical_feature_names, model_feature_names
@@ -98,7 +102,7 @@ def fit_model(
     options: dict[str, Any] = {
         "feature_names": model_feature_names(),
         "categorical": categorical_feature_names(),
-        "config": TrainConfig(until=plan.fit_until, seed=seed),
+        "config": TrainConfig(until=plan.fit_until, seed=config.seed, targets=config.targets),
     }
     scheduler = Settings().dask_scheduler
     if scheduler:  # GCRISK_DASK_SCHEDULER: the same rows and matrix, boosted by lightgbm.dask
@@ -126,7 +130,14 @@ def evaluate(
     """Model, baselines and champion on the same holdout; the gate's verdict."""
     truth = pd.read_parquet(config.truth) if config.truth is not None else None
     evaluation = evaluate_candidates(
-        features, inspections, model, plan, settings=settings, truth=truth, seed=config.seed
+        features,
+        inspections,
+        model,
+        plan,
+        settings=settings,
+        truth=truth,
+        seed=config.seed,
+        targets=config.targets,
     )
     get_logger().info("%s", evaluation.gate_line())
     return evaluation
@@ -166,7 +177,7 @@ def train_flow(config: TrainFlowConfig) -> TrainSummary:
     plan = Plan.of(
         features, config.until, holdout_days=config.holdout_days, gap_days=config.gap_days
     )
-    model = fit_model(features, inspections, plan, config.seed)
+    model = fit_model(features, inspections, plan, config)
     evaluation = evaluate(features, inspections, model, plan, config, settings)
     fingerprints = {
         "declarations": Plan.fingerprint(declarations),
