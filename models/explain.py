@@ -4,20 +4,29 @@ The model's reasons come from LightGBM's per-row contributions (`pred_contrib`) 
 with the highest probability; each feature that pushed the risk up is turned into a sentence by
 the feature catalogue, so an officer reads "declared value per kg is 6% of the usual for HS
 290345", not a column name.
+
+`attribution="path"` splits each row's margin along its decision paths instead (each split's
+feature gets the change in the node's value; exact, and about ten times cheaper than TreeSHAP
+on boosters of hundreds of trees). Its top features differ from SHAP's for about a third of the
+rows, so SHAP stays the default; see the scoring benchmark for the cost of each.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sparse
 
 from data_contracts.schemas import RISK_CATEGORIES
 from models.risk_model import RiskModel
 from models.rules import ProfileSet
 
 Describe = Callable[[str, pd.Series], str]
+Attribution = Literal["shap", "path"]
+_CHUNK_ROWS = 20_000
 
 
 def profile_reasons(fired: pd.DataFrame, profiles: ProfileSet) -> pd.Series:
@@ -34,6 +43,7 @@ def model_reasons(
     describe: Describe,
     *,
     per_row: int = 3,
+    attribution: Attribution = "shap",
 ) -> pd.Series:
     """Per row, sentences for the features that raised the top category's risk the most."""
     top_category = scores[[f"p_{c}" for c in RISK_CATEGORIES]].to_numpy().argmax(axis=1)
@@ -43,7 +53,12 @@ def model_reasons(
         if len(rows) == 0:
             continue
         chosen = features.loc[rows]
-        names = _strongest(model.contributions(chosen, category), per_row)
+        contributions = (
+            model.contributions(chosen, category)
+            if attribution == "shap"
+            else path_contributions(model, chosen, category)
+        )
+        names = _strongest(contributions, per_row)
         # One dict per row, made once: a per-row `.loc` costs 50 times the sentence itself.
         records = chosen.to_dict(orient="records")
         reasons.loc[rows] = pd.Series(
@@ -64,6 +79,60 @@ def _strongest(contributions: pd.DataFrame, k: int) -> np.ndarray:
     order = np.argsort(-values, axis=1, kind="stable")[:, :k]
     positive = np.take_along_axis(values, order, axis=1) > 0
     return names[np.where(positive, order, len(names) - 1)]
+
+
+def path_contributions(model: RiskModel, features: pd.DataFrame, category: str) -> pd.DataFrame:
+    """Per-row contributions along each tree's decision path (they sum to the raw margin less
+    the boosters' root values): the leaf each row reaches, mapped through a table of the value
+    changes on the way to every leaf."""
+    booster = model.models[category].booster
+    if booster is None:
+        return pd.DataFrame(0.0, index=features.index, columns=model.feature_names)
+    table, offsets = _path_table(booster.dump_model(), len(model.feature_names))
+    x = model.matrix.transform(features)
+    parts = []
+    for start in range(0, len(x), _CHUNK_ROWS):
+        leaves = np.asarray(
+            booster.predict(
+                x.iloc[start : start + _CHUNK_ROWS],
+                pred_leaf=True,
+                num_iteration=booster.best_iteration,
+            )
+        ).reshape(min(_CHUNK_ROWS, len(x) - start), -1)
+        rows = np.repeat(np.arange(len(leaves)), leaves.shape[1])
+        reached = sparse.csr_matrix(
+            (np.ones(leaves.size), (rows, (leaves + offsets[: leaves.shape[1]]).ravel())),
+            shape=(len(leaves), table.shape[0]),
+        )
+        parts.append((reached @ table).toarray())
+    values = np.vstack(parts) if parts else np.zeros((0, len(model.feature_names)))
+    return pd.DataFrame(values, index=features.index, columns=model.feature_names)
+
+
+def _path_table(dump: dict[str, Any], n_features: int) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """Leaves (numbered across trees) x features: the value changes of the splits on each path."""
+    rows: list[int] = []
+    columns: list[int] = []
+    deltas: list[float] = []
+    offsets = []
+    offset = 0
+    for tree in dump["tree_info"]:
+        offsets.append(offset)
+        stack: list[tuple[dict[str, Any], list[tuple[int, float]]]] = [(tree["tree_structure"], [])]
+        while stack:  # a walk over tree nodes (a few dozen per tree), not over rows
+            node, path = stack.pop()
+            if "split_feature" not in node:  # a leaf (a one-leaf tree has no leaf_index)
+                rows += [offset + node.get("leaf_index", 0)] * len(path)
+                columns += [feature for feature, _ in path]
+                deltas += [delta for _, delta in path]
+                continue
+            for child in (node["left_child"], node["right_child"]):
+                value = child.get("internal_value", child.get("leaf_value", 0.0))
+                step = (node["split_feature"], value - node["internal_value"])
+                stack.append((child, [*path, step]))
+        offset += tree["num_leaves"]
+    table = sparse.csr_matrix((deltas, (rows, columns)), shape=(offset, n_features))
+    return table, np.asarray(offsets, dtype=np.int64)
 
 
 def merge_reasons(*sources: pd.Series, limit: int = 3) -> pd.Series:

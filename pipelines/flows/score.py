@@ -176,6 +176,7 @@ def score_flow(config: ScoreConfig) -> ScoreSummary:
     daily_capacity = read_capacity(config.capacity) if config.capacity else None
     frame = read_received(config.file)
     result = validate_table(frame, "declarations", config.today, source=config.file)
+    del frame  # the received text: ~1 GB at a million rows, not needed past validation
     validation = ValidationSummary.of(result, file=config.file, kind="declarations")
     result = pseudonymise_ids(result, settings.key_bytes())
     load_warehouse(

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.explain import merge_reasons, model_reasons
+from models.explain import merge_reasons, model_reasons, path_contributions
 from models.risk_model import CategoryModel, Matrix, RiskModel
 
 NAMES = ["a", "b", "c", "d", "e"]
@@ -70,3 +70,35 @@ def test_merged_reasons_keep_profiles_first_without_repeats() -> None:
     model = pd.Series([["a", "profile X", "b", "c"], ["d"]], index=index, dtype=object)
     merged = merge_reasons(profiles, model)
     assert merged.tolist() == ["profile X; a; b", "d"]
+
+
+def test_path_contributions_split_the_margin_exactly(
+    model_and_features: tuple[RiskModel, pd.DataFrame],
+) -> None:
+    model, features = model_and_features
+    booster = model.models["waste"].booster
+    assert booster is not None
+    margin = booster.predict(model.matrix.transform(features), raw_score=True)
+    roots = sum(
+        tree["tree_structure"].get("internal_value", tree["tree_structure"].get("leaf_value", 0.0))
+        for tree in booster.dump_model()["tree_info"]
+    )
+    paths = path_contributions(model, features, "waste")
+    assert list(paths.columns) == NAMES and paths.index.equals(features.index)
+    np.testing.assert_allclose(paths.sum(axis=1) + roots, margin, atol=1e-9)
+    assert path_contributions(model, features, "ods").eq(0).all().all()
+
+
+def test_path_attribution_reasons_follow_the_path_contributions(
+    model_and_features: tuple[RiskModel, pd.DataFrame],
+) -> None:
+    model, features = model_and_features
+    scores = model.predict(features)
+    reasons = model_reasons(features, scores, model, describe, attribution="path")
+    paths = path_contributions(model, features, "waste")
+    waste_on_top = scores.index[scores["p_waste"] >= scores[["p_ods", "p_wildlife"]].max(axis=1)]
+    assert len(waste_on_top) > 20
+    for row_id in waste_on_top[:50]:
+        values = paths.loc[row_id].sort_values(ascending=False, kind="stable")
+        expected = [describe(name, features.loc[row_id]) for name in values[values > 0].index[:3]]
+        assert reasons.at[row_id] == expected

@@ -1,0 +1,342 @@
+"""Score 1M declarations end to end (validate to outputs) against a warehouse holding 2M.
+
+Target on the 2-core machine: <= 60 s and <= 4 GB peak RSS for the scoring process.
+
+Setup (cached in --work, default /tmp/gcrisk-bench-score; each part in its own process):
+1. simulate a 3M-declaration world over 24 months (`simulation.simulate`); the first 2M by date
+   are history, the remaining ~1M the batch (a CSV, as a risk unit receives it);
+2. ingest the history and the inspection results known before the batch into a warehouse,
+   with pseudonymisation on (`ingest_flow`, as `gcrisk ingest`);
+3. register a champion trained on a 200k-declaration world of the same simulator (the model's
+   quality does not change what scoring costs; training on 2M would only slow the setup).
+
+Measured: `score_flow` (as `gcrisk score BATCH --out DIR`) in a fresh process on a fresh copy of
+that home, with every stage timed by wrapping the functions the flow calls: total seconds,
+peak RSS, and each stage's seconds and share of the total.
+
+Seconds are wall-clock; CPU seconds (all threads of the process) are given beside them, since
+other work on a shared machine stretches wall-clock time but hardly CPU time.
+
+Usage: python -m benchmarks.score [--work DIR] [--declarations 3000000] [--history 2000000]
+                                  [--attribution shap|path]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import functools
+import importlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks._measure import peak_rss_gb, report
+
+WORK = Path("/tmp/gcrisk-bench-score")
+DECLARATIONS, HISTORY = 3_000_000, 2_000_000
+SEED = 11
+TODAY = datetime.date(2026, 12, 31)
+BENCH_KEY = "benchmark-only-key"
+#: Fine stages (function wrapped -> stage) and the stage groups reported against the target.
+STAGES: dict[str, tuple[str, str]] = {
+    "read": ("pipelines.flows.score", "read_received"),
+    "validate": ("pipelines.flows.score", "validate_table"),
+    "pseudonymise": ("pipelines.flows.score", "pseudonymise_ids"),
+    "upsert": ("pipelines.flows.score", "load_warehouse"),
+    "load_champion": ("pipelines.flows.score", "champion_model"),
+    "read_history": ("pipelines.warehouse", "Warehouse.read"),
+    "snapshots": ("features", "build_snapshots"),
+    "features": ("features", "build_scoring_features"),
+    "model": ("models.scoring", "RiskModel.predict"),
+    "profiles": ("models.scoring", "fire"),
+    "selection": ("models.scoring", "_select"),
+    "reasons_profiles": ("models.scoring", "profile_reasons"),
+    "reasons_model": ("models.scoring", "model_reasons"),
+    "reasons_merge": ("models.scoring", "merge_reasons"),
+    "write_parquet": ("pipelines.io", "write_parquet"),
+    "write_csv": ("pipelines.io", "write_csv"),
+    "report": ("pipelines.scoring_run", "render_score_report"),
+    "store_scores": ("pipelines.flows.score", "store_scores"),
+    "mlflow": ("pipelines.flows.score", "log_scoring_run"),
+}
+GROUPS = {
+    "validate": ("read", "validate", "pseudonymise"),
+    "upsert": ("upsert",),
+    "snapshots": ("read_history", "snapshots"),
+    "features": ("features",),
+    "model": ("model",),
+    "selection+reasons": (
+        "profiles",
+        "selection",
+        "reasons_profiles",
+        "reasons_model",
+        "reasons_merge",
+    ),
+    "outputs": ("write_parquet", "write_csv", "store_scores"),
+    "report": ("report",),
+}
+
+
+# --- setup (child processes) -----------------------------------------------------------------
+
+
+def _simulate(work: Path, declarations: int, history: int) -> dict[str, Any]:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from simulation import WorldConfig, simulate
+
+    started = time.perf_counter()
+    world = simulate(WorldConfig(declarations=declarations, months=24, seed=SEED))
+    simulated = time.perf_counter() - started
+    frame = world.declarations.sort_values(["declaration_date", "declaration_id"])
+    cutoff = frame["declaration_date"].iloc[history]
+    past = frame[frame["declaration_date"] < cutoff]
+    batch = frame[frame["declaration_date"] >= cutoff]
+    results = world.inspections
+    known = results[
+        (results["inspection_date"] < cutoff)
+        & results["declaration_id"].isin(past["declaration_id"])
+    ]
+    past.to_parquet(work / "history.parquet")
+    known.to_parquet(work / "known.parquet")
+    text = batch.assign(declaration_date=batch["declaration_date"].dt.strftime("%Y-%m-%d"))
+    pacsv.write_csv(pa.Table.from_pandas(text, preserve_index=False), work / "batch.csv")
+    return {
+        "simulate_s": round(simulated, 1),
+        "history_rows": len(past),
+        "known_results": len(known),
+        "batch_rows": len(batch),
+        "cutoff": str(pd.Timestamp(cutoff).date()),
+    }
+
+
+def _build_home(work: Path) -> dict[str, Any]:
+    from pipelines.flows._runtime import run_flow
+    from pipelines.flows.ingest import IngestConfig, ingest_flow
+
+    figures: dict[str, Any] = {}
+    for kind, name in (("declarations", "history"), ("inspections", "known")):
+        started = time.perf_counter()
+        config = IngestConfig(file=work / f"{name}.parquet", kind=kind, today=TODAY)
+        summary = run_flow(ingest_flow, config)
+        figures[f"ingest_{kind}_s"] = round(time.perf_counter() - started, 1)
+        figures[f"warehouse_{kind}"] = summary.table_rows
+    started = time.perf_counter()
+    figures["champion_version"] = _register_champion(work / "home")
+    figures["train_champion_s"] = round(time.perf_counter() - started, 1)
+    return figures
+
+
+def _register_champion(home: Path) -> str:
+    import mlflow
+
+    from features import build_training_features
+    from features.catalogue import categorical_feature_names, model_feature_names
+    from models.training import TrainConfig, train_risk_model
+    from pipelines import tracking
+    from pipelines.settings import Settings
+    from simulation import WorldConfig, simulate
+
+    small = simulate(WorldConfig(declarations=200_000, months=24, seed=SEED + 1))
+    model = train_risk_model(
+        build_training_features(small.declarations, small.inspections),
+        small.inspections,
+        feature_names=model_feature_names(),
+        categorical=categorical_feature_names(),
+        config=TrainConfig(),
+    )
+    settings = Settings()
+    client = tracking.connect(settings.tracking_uri, home / "mlartifacts")
+    experiment = tracking.experiment_id("gcrisk-training", home / "mlartifacts")
+    with mlflow.start_run(experiment_id=experiment, run_name="benchmark-champion"):
+        version = tracking.log_risk_model(model)
+    tracking.set_alias(client, tracking.CHAMPION, version)
+    return version
+
+
+# --- the measured run (child process) --------------------------------------------------------
+
+
+def _instrument(seconds: dict[str, float], cpu: dict[str, float], attribution: str) -> None:
+    """Wrap every function of STAGES so its calls add to `seconds[stage]` and `cpu[stage]`."""
+    import models.scoring
+
+    if attribution != "shap":  # the option of `model_reasons`, for this run only
+        models.scoring.model_reasons = functools.partial(  # type: ignore[assignment]
+            models.scoring.model_reasons, attribution=attribution
+        )
+    for stage, (module_name, attribute) in STAGES.items():
+        owner: Any = importlib.import_module(module_name)
+        *path, name = attribute.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        setattr(owner, name, _timed(getattr(owner, name), stage, seconds, cpu))
+
+
+def _timed(
+    function: Callable[..., Any], stage: str, seconds: dict[str, float], cpu: dict[str, float]
+) -> Any:
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            seconds[stage] += time.perf_counter() - started
+            cpu[stage] += time.process_time() - cpu_started
+
+    return run
+
+
+def _score(batch: Path, out: Path, attribution: str) -> dict[str, Any]:
+    started = time.perf_counter()
+    from pipelines.flows._runtime import run_flow
+    from pipelines.flows.score import ScoreConfig, score_flow
+
+    _warm_up()
+    imports = time.perf_counter() - started
+    seconds: dict[str, float] = defaultdict(float)
+    cpu: dict[str, float] = defaultdict(float)
+    _instrument(seconds, cpu, attribution)
+    config = ScoreConfig(file=batch, out=out, today=TODAY)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    summary = run_flow(score_flow, config)
+    total = time.perf_counter() - started
+    return {
+        "total_s": round(total, 2),
+        "total_cpu_s": round(time.process_time() - cpu_started, 2),
+        "cpu": {stage: round(value, 2) for stage, value in cpu.items()},
+        "imports_s": round(imports, 2),
+        "stages": {stage: round(value, 2) for stage, value in seconds.items()},
+        "rows_in": summary.rows_in,
+        "rows_scored": summary.rows_scored,
+        "lanes": summary.lanes,
+        "model_version": summary.model_version,
+        "attribution": attribution,
+    }
+
+
+def _warm_up() -> None:
+    """Import GX, LightGBM and MLflow and build GX's context once, outside the measured run."""
+    import lightgbm  # noqa: F401
+    import mlflow  # noqa: F401
+
+    from data_contracts.validation import validate
+    from tests.factories import valid_declarations
+
+    validate(valid_declarations(5, seed=0), "declarations")
+
+
+# --- driver ----------------------------------------------------------------------------------
+
+
+def _child(stage: str, work: Path, *extra: str) -> dict[str, Any]:
+    env = {**os.environ, "GCRISK_HOME": str(work / "home"), "GCRISK_PSEUDONYM_KEY": BENCH_KEY}
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    command = [sys.executable, "-m", "benchmarks.score", "--stage", stage, "--work", str(work)]
+    output = subprocess.run(
+        [*command, *extra], env=env, capture_output=True, text=True, check=False
+    )
+    if output.returncode != 0:
+        raise RuntimeError(f"stage {stage} failed:\n{output.stderr[-4000:]}")
+    return dict(json.loads(output.stdout.strip().splitlines()[-1]))
+
+
+def _setup(work: Path, declarations: int, history: int) -> dict[str, Any]:
+    marker = work / "setup.json"
+    if marker.exists():
+        return dict(json.loads(marker.read_text()))
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    figures = _child(
+        "simulate", work, "--declarations", str(declarations), "--history", str(history)
+    )
+    figures.update(_child("home", work))
+    marker.write_text(json.dumps(figures))
+    return figures
+
+
+def _figures(setup: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+    total, stages, cpu = run["total_s"], run["stages"], run["cpu"]
+    grouped = {name: sum(stages.get(s, 0.0) for s in members) for name, members in GROUPS.items()}
+    grouped["other (champion, MLflow, summary)"] = total - sum(grouped.values())
+    cpu_grouped = {name: sum(cpu.get(s, 0.0) for s in members) for name, members in GROUPS.items()}
+    return {
+        "warehouse_declarations": setup["warehouse_declarations"],
+        "warehouse_inspections": setup["warehouse_inspections"],
+        "batch_rows": run["rows_in"],
+        "rows_scored": run["rows_scored"],
+        "lanes": run["lanes"],
+        "attribution": run["attribution"],
+        "total_s": total,
+        "total_cpu_s": run["total_cpu_s"],
+        "peak_rss_gb": run["peak_rss_gb"],
+        "rows_per_s": round(run["rows_in"] / total),
+        **{f"{name}_s": f"{value:.1f} ({value / total:.0%})" for name, value in grouped.items()},
+        "cpu_s_per_stage": {name: round(value, 1) for name, value in cpu_grouped.items()},
+        "stages_s": run["stages"],
+        "process_imports_s": run["imports_s"],
+        "setup": setup,
+        "targets": "total_s <= 60, peak RSS <= 4 GB",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, default=WORK)
+    parser.add_argument("--declarations", type=int, default=DECLARATIONS)
+    parser.add_argument("--history", type=int, default=HISTORY)
+    parser.add_argument("--stage", choices=["simulate", "home", "score"])
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--batch", type=Path)
+    parser.add_argument(
+        "--attribution",
+        choices=["shap", "path"],
+        default="shap",
+        help="How model reasons are attributed (models.explain): SHAP (default) or tree paths",
+    )
+    args = parser.parse_args()
+    if args.stage:  # child process: one stage, figures as the last line of stdout
+        from pipelines.settings import configure_offline_environment
+
+        configure_offline_environment()
+        if args.stage == "simulate":
+            figures = _simulate(args.work, args.declarations, args.history)
+        elif args.stage == "home":
+            figures = _build_home(args.work)
+        else:
+            figures = _score(args.batch, args.out, args.attribution)
+        print(json.dumps({**figures, "peak_rss_gb": round(peak_rss_gb(), 2)}))
+        return
+    setup = _setup(args.work, args.declarations, args.history)
+    run_home = args.work / "run"
+    shutil.rmtree(run_home, ignore_errors=True)
+    shutil.copytree(args.work / "home", run_home / "home")
+    try:
+        batch = str(args.work / "batch.csv")
+        options = [
+            "--out",
+            str(run_home / "out"),
+            "--batch",
+            batch,
+            "--attribution",
+            args.attribution,
+        ]
+        run = _child("score", run_home, *options)
+    finally:
+        shutil.rmtree(run_home, ignore_errors=True)
+    report("score", _figures(setup, run))
+
+
+if __name__ == "__main__":
+    main()
