@@ -56,7 +56,7 @@ class TableKind(enum.StrEnum):
 Today = Annotated[
     datetime.datetime | None,
     typer.Option(
-        formats=DATE_FORMATS, help="Dates after this day count as future [default: today]"
+        formats=DATE_FORMATS, help="Dates after this day count as future (default: today)"
     ),
 ]
 
@@ -343,7 +343,7 @@ def feedback(
     ],
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for the outputs [default: $GCRISK_HOME/feedback/DAY]"),
+        typer.Option(help="Folder for the outputs (default: $GCRISK_HOME/feedback/DAY)"),
     ] = None,
     today: Today = None,
 ) -> None:
@@ -386,12 +386,12 @@ def _print_rates(title: str, rows: list[dict[str, Any]]) -> None:
 def monitor(
     since: Annotated[
         datetime.datetime | None,
-        typer.Option(formats=DATE_FORMATS, help="First day [default: the last --days scored days]"),
+        typer.Option(formats=DATE_FORMATS, help="First day (default: the last --days scored days)"),
     ] = None,
     days: Annotated[int, typer.Option(min=1, max=366, help="Days in the window")] = 30,
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for the outputs [default: $GCRISK_HOME/monitor/DAY]"),
+        typer.Option(help="Folder for the outputs (default: $GCRISK_HOME/monitor/DAY)"),
     ] = None,
     missed_threshold: Annotated[
         float,
