@@ -97,7 +97,11 @@ SCORE_COLUMNS: tuple[Column, ...] = (
         "rule, model or random; empty when not selected",
         nullable=True,
     ),
-    Column("selection_propensity", "float", "Probability of selection; 0 when not selected"),
+    Column(
+        "selection_propensity",
+        "float",
+        "Probability of selection (unselected rows: the random stream's sampling rate)",
+    ),
     Column("rules_fired", "string", "Pipe-separated ids of fired risk profiles", nullable=True),
     Column("reasons", "string", "Top three reasons in plain language", nullable=True),
     Column("model_version", "string", "Registered model version, or 'profiles-only'"),
