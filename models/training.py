@@ -170,12 +170,29 @@ def train_risk_model(
         name: _fit_category(x, rows.labels[name].to_numpy(), rows.weights, split, matrix, config)
         for name in config.targets
     }
+    return assemble_model(features, rows, matrix, models, config=config)
+
+
+def assemble_model(
+    features: pd.DataFrame,
+    rows: TrainingRows,
+    matrix: Matrix,
+    models: dict[str, CategoryModel],
+    *,
+    config: TrainConfig,
+) -> RiskModel:
+    """The risk model from fitted boosters: drift reference, calibration in the large, dates.
+
+    Shared by every way of fitting the boosters (here, or on a Dask cluster).
+    """
     # Drift is measured against every declaration of the training period, not only the
     # inspected ones (those were chosen by the old policy and look nothing like a batch).
     period = features
     if config.until is not None:
         period = features[features["declaration_date"] < pd.Timestamp(config.until)]
-    reference = FeatureReference.fit(period[feature_names], categorical=matrix.categorical)
+    reference = FeatureReference.fit(
+        period[list(matrix.feature_names)], categorical=matrix.categorical
+    )
     if config.refit:
         sample = calibration_sample(period, seed=config.seed)
         models = calibrated_in_the_large(models, matrix.transform(sample))

@@ -22,10 +22,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, log_loss
 
-from models.calibration import calibrated_in_the_large, calibration_sample
-from models.monitoring import FeatureReference
 from models.risk_model import CategoryModel, Matrix, RiskModel
-from models.training import TrainConfig, _platt, time_split, training_rows
+from models.training import TrainConfig, _platt, assemble_model, time_split, training_rows
 
 
 def train_on_cluster(
@@ -58,21 +56,7 @@ def train_on_cluster(
         )
         for name in config.targets
     }
-    period = features
-    if config.until is not None:
-        period = features[features["declaration_date"] < pd.Timestamp(config.until)]
-    reference = FeatureReference.fit(period[feature_names], categorical=matrix.categorical)
-    if config.refit:
-        models = calibrated_in_the_large(
-            models, matrix.transform(calibration_sample(period, seed=config.seed))
-        )
-    until = rows.features["declaration_date"].max()
-    return RiskModel(
-        matrix=matrix,
-        models=models,
-        trained_until=str(until.date()) if len(rows.features) else "",
-        reference=reference,
-    )
+    return assemble_model(features, rows, matrix, models, config=config)
 
 
 #: Granularity of the after-the-fact choice of the number of rounds.
