@@ -142,6 +142,23 @@ def training_rows(
     )
 
 
+def training_problem(
+    features: pd.DataFrame,
+    inspections: pd.DataFrame,
+    *,
+    feature_names: list[str],
+    config: TrainConfig,
+    categorical: list[str] | None = None,
+) -> tuple[TrainingRows, Matrix, pd.DataFrame, Split]:
+    """What every way of fitting the boosters starts from: rows, matrix, its values, the split."""
+    rows = training_rows(features, inspections, config=config)
+    matrix = Matrix.fit(rows.features, feature_names, categorical=categorical)
+    split = time_split(
+        rows.features["declaration_date"], valid_days=config.valid_days, gap_days=config.gap_days
+    )
+    return rows, matrix, matrix.transform(rows.features), split
+
+
 def train_risk_model(
     features: pd.DataFrame,
     inspections: pd.DataFrame,
@@ -160,11 +177,8 @@ def train_risk_model(
         config: cut date, split, boosting and weighting options.
         categorical: features to treat as categories even when numeric (e.g. HS chapter).
     """
-    rows = training_rows(features, inspections, config=config)
-    matrix = Matrix.fit(rows.features, feature_names, categorical=categorical)
-    x = matrix.transform(rows.features)
-    split = time_split(
-        rows.features["declaration_date"], valid_days=config.valid_days, gap_days=config.gap_days
+    rows, matrix, x, split = training_problem(
+        features, inspections, feature_names=feature_names, config=config, categorical=categorical
     )
     models = {
         name: _fit_category(x, rows.labels[name].to_numpy(), rows.weights, split, matrix, config)

@@ -23,7 +23,7 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, log_loss
 
 from models.risk_model import CategoryModel, Matrix, RiskModel
-from models.training import TrainConfig, _platt, assemble_model, time_split, training_rows
+from models.training import TrainConfig, _platt, assemble_model, training_problem
 
 
 def train_on_cluster(
@@ -37,11 +37,8 @@ def train_on_cluster(
     npartitions: int = 2,
 ) -> RiskModel:
     """`train_risk_model` with each category's booster fitted by `lightgbm.dask` on `client`."""
-    rows = training_rows(features, inspections, config=config)
-    matrix = Matrix.fit(rows.features, feature_names, categorical=categorical)
-    x = matrix.transform(rows.features)
-    split = time_split(
-        rows.features["declaration_date"], valid_days=config.valid_days, gap_days=config.gap_days
+    rows, matrix, x, split = training_problem(
+        features, inspections, feature_names=feature_names, config=config, categorical=categorical
     )
     models = {
         name: _fit_category(
