@@ -7,6 +7,7 @@ data (population stability index, PSI = sum((a - e) * ln(a / e))).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,31 +46,40 @@ class FeatureReference:
             shares[name] = [float(s) for s in reference.distribution(frame[name], name)]
         return cls(edges, levels, shares)
 
-    def distribution(self, values: pd.Series, name: str) -> np.ndarray:
-        """Share of `values` in each bin of feature `name` (last bins: other level / missing)."""
+    def counts(self, values: pd.Series, name: str) -> np.ndarray:
+        """Rows of `values` in each bin of feature `name` (last bins: other level / missing).
+
+        Counts add up over parts of a batch, so a cluster can bin each partition and sum.
+        """
         if name in self.levels:
             text = values.astype("str")
             codes = pd.Categorical(
                 text.where(text.isin(self.levels[name])), categories=self.levels[name]
             ).codes
             slots = np.where(codes < 0, len(self.levels[name]), codes)
-            counts = np.bincount(slots, minlength=len(self.levels[name]) + 1)
-        else:
-            numbers = values.astype("float64").to_numpy()
-            missing = np.isnan(numbers)
-            slots = np.searchsorted(np.asarray(self.edges[name]), numbers[~missing], side="right")
-            counts = np.bincount(slots, minlength=len(self.edges[name]) + 1)
-            counts = np.append(counts, missing.sum())
-        total = counts.sum()
-        return counts / total if total else counts.astype(float)
+            return np.bincount(slots, minlength=len(self.levels[name]) + 1)
+        numbers = values.astype("float64").to_numpy()
+        missing = np.isnan(numbers)
+        slots = np.searchsorted(np.asarray(self.edges[name]), numbers[~missing], side="right")
+        counts = np.bincount(slots, minlength=len(self.edges[name]) + 1)
+        return np.append(counts, missing.sum())
+
+    def distribution(self, values: pd.Series, name: str) -> np.ndarray:
+        """Share of `values` in each bin of feature `name` (last bins: other level / missing)."""
+        return _shares(self.counts(values, name))
 
     def psi(self, frame: pd.DataFrame) -> pd.Series:
         """PSI of every referenced feature present in `frame`, largest first."""
-        values = {}
-        for name, expected in self.shares.items():
-            if name in frame:
-                actual = self.distribution(frame[name], name)
-                values[name] = population_stability(np.asarray(expected), actual)
+        return self.psi_of_counts(
+            {name: self.counts(frame[name], name) for name in self.shares if name in frame}
+        )
+
+    def psi_of_counts(self, counts: Mapping[str, np.ndarray]) -> pd.Series:
+        """PSI of each feature from its bin counts (as `counts` gives), largest first."""
+        values = {
+            name: population_stability(np.asarray(self.shares[name]), _shares(np.asarray(rows)))
+            for name, rows in counts.items()
+        }
         return pd.Series(values, dtype="float64").sort_values(ascending=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -78,6 +88,11 @@ class FeatureReference:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureReference:
         return cls(dict(data["edges"]), dict(data["levels"]), dict(data["shares"]))
+
+
+def _shares(counts: np.ndarray) -> np.ndarray:
+    total = counts.sum()
+    return counts / total if total else counts.astype(float)
 
 
 def population_stability(expected: np.ndarray, actual: np.ndarray) -> float:

@@ -48,6 +48,18 @@ def test_reference_survives_a_round_trip() -> None:
     pd.testing.assert_series_equal(reference.psi(frame(500)), again.psi(frame(500)))
 
 
+def test_bin_counts_of_parts_add_up_to_the_psi_of_the_whole() -> None:
+    reference = FeatureReference.fit(frame(5_000), categorical=["route"])
+    batch = frame(3_000, shift=0.3, seed=4)
+    batch.loc[::7, "amount"] = np.nan
+    parts = [batch.iloc[:1_000], batch.iloc[1_000:1_001], batch.iloc[1_001:]]
+    summed = {
+        name: sum(reference.counts(part[name], name) for part in parts) for name in reference.shares
+    }
+    assert summed["amount"].sum() == len(batch) and summed["amount"][-1] == 429
+    pd.testing.assert_series_equal(reference.psi_of_counts(summed), reference.psi(batch))
+
+
 def test_population_stability_is_zero_for_equal_shares() -> None:
     assert population_stability(np.array([0.5, 0.5]), np.array([0.5, 0.5])) == 0.0
 
