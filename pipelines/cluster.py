@@ -1,64 +1,143 @@
 """Wiring of the Dask path into the flows, switched on by `GCRISK_DASK_SCHEDULER`.
 
-Batch scoring: `score_on_cluster` does what `build_batch_features` + `score_features` do in
-pandas, but maps the feature, model and profile functions over partitions of the batch on the
-cluster (`pipelines.distributed.score_partitioned`), with one global selection on the client.
+Batch scoring: the flow process validates and stores the batch, builds the history snapshots
+from the warehouse, and stages the batch as Parquet files of `STAGE_ROWS` rows under
+`$GCRISK_HOME/staging/` (shared storage on a real cluster). `score_staged` then maps the feature,
+model and profile functions over those files on the cluster
+(`pipelines.distributed.score_partitioned`), with one global selection, and sums per-partition
+bin counts for feature drift (`feature_drift`).
 
-Prefect: `dask_task_runner` gives `prefect_dask.DaskTaskRunner` on the same scheduler, for flows
-whose tasks are independent (`flow.with_options(task_runner=...)`). Point `PREFECT_API_URL` at
-one Prefect server first: without it, every Dask worker would start its own temporary API.
+Prefect: flows with steps declared `on_cluster` get `prefect_dask.DaskTaskRunner` on the same
+scheduler (`with_cluster`), so those steps run on a Dask worker and open their client from there
+(`cluster_client`); the other steps stay in the flow's process. Point `PREFECT_API_URL` at one
+Prefect server: the workers of a remote cluster report their task runs and logs to it (without
+it, every worker would start its own temporary API). A `local` cluster's workers inherit the
+flow process's environment, API address included.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
+from features import Snapshots
 from models.rules import packaged_profiles
 from models.selection import SelectionConfig
-from pipelines.distributed import dask_client, score_partitioned
+from pipelines import io
+from pipelines.distributed import (
+    client_workers,
+    dask_client,
+    feature_drift,
+    read_files,
+    score_partitioned,
+)
 from pipelines.scoring_run import Champion
 from pipelines.settings import Settings
-from pipelines.warehouse import Warehouse, utc_now
+from pipelines.warehouse import utc_now
+
+#: Rows per staged Parquet file, hence per partition: about 0.5 GB of working memory each.
+STAGE_ROWS = 250_000
 
 
-def score_on_cluster(
-    warehouse: Path,
-    batch: pd.DataFrame,
+@dataclass(frozen=True)
+class ClusterScores:
+    """The batch's score table, the PSI of each model feature (empty without a model), and
+    where the scoring ran ('Dask worker tcp://…' when a task runner sent it to the cluster)."""
+
+    table: pd.DataFrame
+    drift: pd.Series
+    ran_on: str
+
+
+@contextmanager
+def cluster_client(scheduler: str) -> Iterator[Any]:
+    """A client of the cluster, from wherever the caller runs.
+
+    On a Dask worker (a step that `DaskTaskRunner` sent there) it is the worker's own client,
+    and the worker's thread secedes while it waits, so the cluster keeps every slot for the
+    partitions. Elsewhere it connects to `scheduler` (`local` starts a LocalCluster).
+    """
+    from distributed import get_worker, worker_client
+
+    try:
+        get_worker()
+    except ValueError:
+        with dask_client(scheduler) as client:
+            yield client
+        return
+    with worker_client() as client:
+        yield client
+
+
+def stage_batch(batch: pd.DataFrame, folder: Path) -> list[Path]:
+    """Write `batch` as Parquet files of `STAGE_ROWS` rows under `folder` (replaced)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    files = []
+    for number, start in enumerate(range(0, len(batch), STAGE_ROWS)):
+        path = folder / f"part-{number:05d}.parquet"
+        io.write_parquet(batch.iloc[start : start + STAGE_ROWS], path)
+        files.append(path)
+    return files
+
+
+def staging_folder(settings: Settings, name: str) -> Path:
+    """A fresh folder for one run's staged files under `$GCRISK_HOME/staging`."""
+    stamp = utc_now().strftime("%Y%m%dT%H%M%S%f")
+    return settings.home / "staging" / f"{name}-{stamp}-{os.getpid()}"
+
+
+def score_staged(
+    files: list[Path],
+    snapshots: Snapshots,
     champion: Champion,
     selection: SelectionConfig,
     capacity: pd.Series | None,
     *,
     scheduler: str,
-    npartitions: int | None = None,
-) -> pd.DataFrame:
-    """The batch's score table computed on the cluster at `scheduler` (same as pandas)."""
-    from features import build_snapshots, describe
+) -> ClusterScores:
+    """Score the staged batch on the cluster: the same table as pandas, and its feature drift."""
+    from features import describe
 
-    as_of = batch["declaration_date"].min()
-    with Warehouse(warehouse, read_only=True) as store:
-        history = store.read_declarations(until=as_of.date())
-        known = store.read_inspections(until=as_of.date())
-    snapshots = build_snapshots(history, known, as_of)
-    with dask_client(scheduler) as client:
-        # About 250k rows per partition, and at least one partition per worker.
-        workers = max(1, len(client.scheduler_info().get("workers", {})))
-        parts = npartitions or max(workers, -(-len(batch) // 250_000))
-        return score_partitioned(
-            batch,
+    model = champion.model
+    with cluster_client(scheduler) as client:
+        frame = read_files(files)
+        table = score_partitioned(
+            frame,
             snapshots,
             client=client,
-            model=champion.model,
+            model=model,
             profiles=packaged_profiles(),
             describe=describe,
             selection=selection,
             capacity_per_office=capacity,
             model_version=champion.version,
             scored_at=pd.Timestamp(utc_now().replace(tzinfo=None)),
-            npartitions=min(parts, max(1, len(batch))),
+            npartitions=client_workers(client),
         )
+        drift = (
+            feature_drift(frame, snapshots, client=client, reference=model.reference).round(4)
+            if model is not None and model.reference is not None
+            else pd.Series(dtype="float64")
+        )
+    return ClusterScores(table, drift, where_am_i())
+
+
+def where_am_i() -> str:
+    """'Dask worker <address>' on a Dask worker, else 'process <pid>' (for logs)."""
+    from distributed import get_worker
+
+    try:
+        return f"Dask worker {get_worker().address}"
+    except ValueError:
+        return f"process {os.getpid()}"
 
 
 def dask_task_runner(settings: Settings) -> Any | None:
@@ -74,7 +153,16 @@ def dask_task_runner(settings: Settings) -> Any | None:
     return DaskTaskRunner(address=settings.dask_scheduler)
 
 
-def with_cluster(flow: Any, settings: Settings) -> Any:
-    """`flow` with the Dask task runner when `GCRISK_DASK_SCHEDULER` is set, else unchanged."""
+def with_cluster(flow: Any, settings: Settings | None = None) -> Any:
+    """`flow` with the Dask task runner when `GCRISK_DASK_SCHEDULER` is set, else unchanged.
+
+    Without `settings` the environment decides, as a deployment's flow-run process sees it when
+    it imports the flow; invalid settings leave the flow unchanged, and its body reports them.
+    """
+    if settings is None:
+        try:
+            settings = Settings()
+        except ValidationError:
+            return flow
     runner = dask_task_runner(settings)
     return flow if runner is None else flow.with_options(task_runner=runner)

@@ -4,7 +4,8 @@ Only this module knows about Dask. Each partition runs `build_scoring_features`,
 (rebuilt from `RiskModel.to_dict()`, boosters as LightGBM model text) and the profiles; the client
 then collects only the columns selection needs and runs `select`/`select_by_office` once over the
 whole batch, so capacity is a global top-k exactly as in pandas (never per-partition quotas).
-Reasons are computed on the workers for the red and yellow rows only.
+Reasons are computed on the workers for the red and yellow rows only. Feature drift (PSI against
+the model's training reference) sums per-partition bin counts, so it equals the pandas figure.
 
 `GCRISK_DASK_SCHEDULER` chooses the cluster: a scheduler address (`tcp://host:8786`), `local` for
 a `LocalCluster` on this machine, or unset for plain pandas.
@@ -24,6 +25,7 @@ from data_contracts.schemas import PANDAS_DTYPES, SCORE_COLUMNS
 from features import Snapshots, build_scoring_features
 from models.baselines import profile_scores
 from models.explain import Describe, merge_reasons, model_reasons, profile_reasons
+from models.monitoring import FeatureReference
 from models.risk_model import RiskModel
 from models.rules import ProfileSet, fire, fired_ids
 from models.scoring import PROFILES_ONLY
@@ -32,6 +34,7 @@ from pipelines.partitions import canonical_partition, partition_files
 
 #: Columns the client needs for the global selection (everything else stays on the workers).
 POOL_COLUMNS = ["declaration_id", "risk_score", "mandatory", "advisory", "customs_office"]
+DRIFT_DTYPES = {"feature": "str", "bin": "int64", "rows": "int64"}
 
 
 @contextmanager
@@ -54,10 +57,14 @@ def dask_client(scheduler: str, *, workers: int = 2, threads: int = 1) -> Iterat
 
 def read_batch(root: Path, months: Sequence[str]) -> Any:
     """A `dask.dataframe` of the declarations of `months` (one partition per month file)."""
+    return read_files(partition_files(root, months))
+
+
+def read_files(files: Sequence[Path]) -> Any:
+    """A `dask.dataframe` of canonical declarations, one partition per Parquet file."""
     import dask.dataframe as dd
 
-    files = [str(path) for path in partition_files(root, months)]
-    frame = dd.read_parquet(files, split_row_groups=False)
+    frame = dd.read_parquet([str(path) for path in files], split_row_groups=False)
     return frame.map_partitions(canonical_partition)
 
 
@@ -133,6 +140,50 @@ def reasons_partition(
     ).astype({"reasons": "str"})
 
 
+def drift_partition(
+    batch: pd.DataFrame, snapshots: Snapshots, reference: dict[str, Any]
+) -> pd.DataFrame:
+    """Rows per bin of each referenced feature in one partition (`feature`, `bin`, `rows`)."""
+    features = _features(canonical_partition(batch), snapshots)
+    bins = FeatureReference.from_dict(reference)
+    parts = [
+        pd.DataFrame({"feature": name, "bin": np.arange(len(rows)), "rows": rows})
+        for name in bins.shares
+        if name in features
+        for rows in [bins.counts(features[name], name)]
+    ]
+    return pd.concat(parts, ignore_index=True).astype(DRIFT_DTYPES)
+
+
+def feature_drift(
+    batch: Any, snapshots: Snapshots, *, client: Any, reference: FeatureReference
+) -> pd.Series:
+    """PSI of every model feature of the batch against `reference`, as pandas computes it."""
+    frame = _as_dask(batch, npartitions=client_workers(client))
+    [snapshots_f] = client.scatter([snapshots], broadcast=True, hash=False)
+    meta = pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in DRIFT_DTYPES.items()})
+    counts = frame.map_partitions(
+        drift_partition, snapshots_f, reference.to_dict(), meta=meta
+    ).compute()
+    summed = counts.groupby(["feature", "bin"], sort=True)["rows"].sum()
+    return reference.psi_of_counts(
+        {str(name): rows.to_numpy() for name, rows in summed.groupby(level="feature")}
+    )
+
+
+def client_workers(client: Any) -> int:
+    """How many workers the client's cluster has (at least 1)."""
+    return max(1, len(client.scheduler_info().get("workers", {})))
+
+
+def _as_dask(batch: Any, *, npartitions: int) -> Any:
+    import dask.dataframe as dd
+
+    if isinstance(batch, pd.DataFrame):
+        return dd.from_pandas(batch, npartitions=npartitions, sort=False)
+    return batch
+
+
 def global_lanes(
     pool: pd.DataFrame, selection: SelectionConfig, capacity_per_office: pd.Series | None
 ) -> pd.DataFrame:
@@ -174,16 +225,12 @@ def score_partitioned(
             as in `models.scoring.score_batch`.
         npartitions: partitions of a pandas `batch`.
     """
-    import dask.dataframe as dd
-
-    frame = (
-        dd.from_pandas(batch, npartitions=npartitions, sort=False)
-        if isinstance(batch, pd.DataFrame)
-        else batch
-    )
+    frame = _as_dask(batch, npartitions=npartitions)
     spec = model.to_dict() if model is not None else None
-    # Big inputs go to every worker once, not once per task.
-    snapshots_f, spec_f = client.scatter([snapshots, spec], broadcast=True)
+    # Big inputs go to every worker once, not once per task. Keys are unique (hash=False): with
+    # content keys, scattering the same snapshots again (for drift) shares this key, and
+    # releasing one set of futures drops the data under the other.
+    snapshots_f, spec_f = client.scatter([snapshots, spec], broadcast=True, hash=False)
     sample = frame.partitions[0].head(2, compute=True)
     meta = score_partition(sample, snapshots, spec, profiles).iloc[:0]
     partial = frame.map_partitions(score_partition, snapshots_f, spec_f, profiles, meta=meta)
@@ -191,7 +238,7 @@ def score_partitioned(
     pool = partial[POOL_COLUMNS].compute().reset_index(drop=True)
     lanes = global_lanes(pool, selection, capacity_per_office)
     flagged = pd.Index(pool.loc[lanes["lane"].isin(["red", "yellow"]), "declaration_id"])
-    [flagged_f] = client.scatter([flagged], broadcast=True)
+    [flagged_f] = client.scatter([flagged], broadcast=True, hash=False)
     reasons_meta = pd.DataFrame({"declaration_id": [], "reasons": []}).astype("str")
     reasons = frame.map_partitions(
         reasons_partition, flagged_f, snapshots_f, spec_f, profiles, describe, meta=reasons_meta

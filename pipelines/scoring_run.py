@@ -9,7 +9,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -23,6 +23,9 @@ from pipelines import io, tracking
 from pipelines.score_report import render_score_report
 from pipelines.settings import Settings
 from pipelines.warehouse import Warehouse, utc_now
+
+if TYPE_CHECKING:
+    from features import Snapshots
 
 SCORING_EXPERIMENT = "gcrisk-scoring"
 
@@ -59,16 +62,22 @@ def _fallback(why: str) -> str:
     return f"Profiles only: {why}. Lanes come from the risk profiles and the random stream."
 
 
-def build_batch_features(warehouse: Path, batch: pd.DataFrame) -> pd.DataFrame:
-    """Features of the batch from snapshots of the warehouse as of the batch's first day."""
-    from features import build_scoring_features, build_snapshots
+def batch_snapshots(warehouse: Path, batch: pd.DataFrame) -> Snapshots:
+    """History state of the warehouse as of the batch's first day (nothing from that day on)."""
+    from features import build_snapshots
 
     as_of = batch["declaration_date"].min()
     with Warehouse(warehouse, read_only=True) as store:
         history = store.read_declarations(until=as_of.date())
         known = store.read_inspections(until=as_of.date())
-    snapshots = build_snapshots(history, known, as_of)
-    return build_scoring_features(batch, snapshots)
+    return build_snapshots(history, known, as_of)
+
+
+def build_batch_features(warehouse: Path, batch: pd.DataFrame) -> pd.DataFrame:
+    """Features of the batch from snapshots of the warehouse as of the batch's first day."""
+    from features import build_scoring_features
+
+    return build_scoring_features(batch, batch_snapshots(warehouse, batch))
 
 
 def read_capacity(path: Path) -> pd.Series:
@@ -142,12 +151,14 @@ def write_score_outputs(
     *,
     out: Path,
     notes: tuple[str, ...] = (),
+    drift: pd.Series | None = None,
 ) -> dict[str, Any]:
     """Write every output but summary.json; return the summary fields.
 
     The banner of the report and summary joins the champion's fallback notice and `notes`.
+    `drift` (PSI by feature) is computed from `features` unless given (the cluster sums it).
     """
-    drift = _drift(features, champion.model)
+    drift = _drift(features, champion.model) if drift is None else drift
     summary = _summary(scores, validation, champion, batch, drift, out=out)
     summary["banner"] = " ".join(text for text in (champion.banner, *notes) if text) or None
     io.write_parquet(scores, out / "scores.parquet")

@@ -10,6 +10,10 @@ So every task in `pipelines.flows` is declared with `step`, which returns a plai
   Prefect task, so the step is tracked, retried and logged to the API as usual;
 * outside any run calls the undecorated function directly: no engine, no API, no server.
 
+A step declared `on_cluster=True` is submitted to the flow's task runner inside a run, so that
+under `prefect_dask.DaskTaskRunner` (see `pipelines.cluster.with_cluster`) it runs on a Dask
+worker and reports to the same Prefect API as the flow; other steps stay in the flow's process.
+
 The CLI calls `run_flow(flow, config)`, which runs `flow.fn(config)` (the flow's own body) when
 no Prefect run is active; the flow body, its steps and its parameters are exactly those a
 deployment runs. Subflows are called through `run_flow` too, so they nest the same way. Cost:
@@ -47,9 +51,12 @@ def _retry_unless_permanent(task: Task[..., Any], task_run: Any, state: Any) -> 
 
 
 def step(
-    *, name: str, retries: int = 0, retry_delay_seconds: float = 2.0
+    *, name: str, retries: int = 0, retry_delay_seconds: float = 2.0, on_cluster: bool = False
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Declare a flow step: a Prefect task inside a flow run, a plain call outside one.
+
+    `on_cluster` steps go through the flow's task runner (a Dask worker under `DaskTaskRunner`)
+    and the flow waits for their result; the others run in the flow's own thread.
 
     Steps never use Prefect's result cache (`NO_CACHE`): they take frames, and hashing a big
     frame to build a cache key costs more than the step. Retries (for I/O steps) skip errors
@@ -67,9 +74,11 @@ def step(
 
         @functools.wraps(function)
         def run(*args: P.args, **kwargs: P.kwargs) -> R:
-            if in_prefect_run():
-                return prefect_task(*args, **kwargs)
-            return function(*args, **kwargs)
+            if not in_prefect_run():
+                return function(*args, **kwargs)
+            if on_cluster:
+                return prefect_task.submit(*args, **kwargs).result()
+            return prefect_task(*args, **kwargs)
 
         run.task = prefect_task  # type: ignore[attr-defined]
         return run

@@ -8,6 +8,7 @@ when there is none), select within capacity, explain, and write scores, report a
 from __future__ import annotations
 
 import datetime
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +16,18 @@ import pandas as pd
 from prefect import flow
 from pydantic import BaseModel, Field
 
+from features import Snapshots
 from models.scoring import PROFILES_ONLY
 from models.selection import SelectionConfig
 from pipelines import io
+from pipelines.cluster import ClusterScores, with_cluster
 from pipelines.flows._runtime import get_logger, step
 from pipelines.flows.ingest import check_pseudonym_key, load_warehouse, pseudonymise_ids
 from pipelines.flows.validate import ValidationSummary, read_received, validate_table
 from pipelines.privacy import key_fingerprint
 from pipelines.scoring_run import (
     Champion,
+    batch_snapshots,
     build_batch_features,
     capacity_per_office,
     empty_scores,
@@ -116,32 +120,32 @@ def score(
     return scores
 
 
-@step(name="score-and-select-on-dask")
-def score_distributed(
-    batch: pd.DataFrame,
-    champion: Champion,
-    config: ScoreConfig,
-    daily_capacity: pd.Series | None,
-    settings: Settings,
-) -> pd.DataFrame:
-    """`score` on the Dask cluster of GCRISK_DASK_SCHEDULER: same functions, same table."""
-    from pipelines.cluster import score_on_cluster
+@step(name="stage-batch-for-cluster")
+def stage_for_cluster(
+    warehouse: Path, batch: pd.DataFrame, folder: Path
+) -> tuple[Snapshots, list[Path]]:
+    """History snapshots as of the batch's first day, and the batch as Parquet files."""
+    from pipelines.cluster import stage_batch
 
-    selection = SelectionConfig(
-        budget=config.budget, exploration=config.exploration, seed=config.seed
-    )
-    capacity = None if daily_capacity is None else capacity_per_office(daily_capacity, batch)
-    scores = score_on_cluster(
-        settings.warehouse_path,
-        batch,
-        champion,
-        selection,
-        capacity,
-        scheduler=settings.dask_scheduler,
-    )
-    lanes = scores["lane"].value_counts().to_dict()
-    get_logger().info("scored %d declarations on Dask: %s", len(scores), lanes)
-    return scores
+    snapshots = batch_snapshots(warehouse, batch)
+    files = stage_batch(batch, folder)
+    get_logger().info("staged %d declarations in %d files", len(batch), len(files))
+    return snapshots, files
+
+
+@step(name="score-and-select-on-dask", on_cluster=True)
+def score_distributed(
+    files: list[Path],
+    snapshots: Snapshots,
+    champion: Champion,
+    selection: SelectionConfig,
+    capacity: pd.Series | None,
+    scheduler: str,
+) -> ClusterScores:
+    """`score` on the Dask cluster of GCRISK_DASK_SCHEDULER: same functions, same table."""
+    from pipelines.cluster import score_staged
+
+    return score_staged(files, snapshots, champion, selection, capacity, scheduler=scheduler)
 
 
 @step(name="write-score-outputs", retries=2)
@@ -154,15 +158,55 @@ def write_outputs(
     champion: Champion,
     config: ScoreConfig,
     settings: Settings,
+    drift: pd.Series | None = None,
 ) -> dict[str, Any]:
     """scores.parquet/.csv, quarantine.parquet, report.html; the scores table."""
     notes = () if len(batch) else (_NOTHING_VALID.format(rows=validation.rows_in),)
     summary = write_score_outputs(
-        scores, features, batch, quarantine, validation, champion, out=config.out, notes=notes
+        scores,
+        features,
+        batch,
+        quarantine,
+        validation,
+        champion,
+        out=config.out,
+        notes=notes,
+        drift=drift,
     )
     store_scores(settings.warehouse_path, scores)
     get_logger().info("wrote %d scores to %s and the warehouse", len(scores), config.out)
     return summary
+
+
+def _score_on_cluster(
+    batch: pd.DataFrame,
+    champion: Champion,
+    config: ScoreConfig,
+    daily_capacity: pd.Series | None,
+    settings: Settings,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Stage the batch, score it on the cluster, remove the staged files; scores and drift."""
+    from pipelines.cluster import staging_folder
+
+    selection = SelectionConfig(
+        budget=config.budget, exploration=config.exploration, seed=config.seed
+    )
+    capacity = None if daily_capacity is None else capacity_per_office(daily_capacity, batch)
+    folder = staging_folder(settings, "score")
+    try:
+        snapshots, files = stage_for_cluster(settings.warehouse_path, batch, folder)
+        scored = score_distributed(
+            files, snapshots, champion, selection, capacity, settings.dask_scheduler
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    lanes = scored.table["lane"].value_counts().to_dict()
+    # Logged here, not on the worker: a worker's buffered logs may not reach the API before
+    # the run's LocalCluster closes.
+    get_logger().info(
+        "scored %d declarations on Dask (%s): %s", len(scored.table), scored.ran_on, lanes
+    )
+    return scored.table, scored.drift
 
 
 @flow(name="score-batch", validate_parameters=True)
@@ -188,21 +232,36 @@ def score_flow(config: ScoreConfig) -> ScoreSummary:
         key_fingerprint=fingerprint,
     )
     champion = champion_model(settings)
+    drift = None
     if len(result.valid) and settings.uses_dask:
-        # Features stay on the cluster, so no feature drift (it needs them on the client).
-        features = pd.DataFrame()
-        scores = score_distributed(result.valid, champion, config, daily_capacity, settings)
+        # Features stay on the cluster; the drift comes back summed from its partitions.
+        features, (scores, drift) = (
+            pd.DataFrame(),
+            _score_on_cluster(result.valid, champion, config, daily_capacity, settings),
+        )
     elif len(result.valid):
         features = batch_features(settings.warehouse_path, result.valid)
         scores = score(features, result.valid, champion, config, daily_capacity)
     else:  # everything quarantined: empty outputs, and the summary says why
         features, scores = pd.DataFrame(), empty_scores()
     summary = write_outputs(
-        scores, features, result.valid, result.quarantine, validation, champion, config, settings
+        scores,
+        features,
+        result.valid,
+        result.quarantine,
+        validation,
+        champion,
+        config,
+        settings,
+        drift,
     )
     summary["mlflow_run_id"] = log_scoring_run(summary, settings)
     io.write_json(summary, config.out / "summary.json")
     return ScoreSummary(**summary)
 
+
+# A deployment's flow-run process imports this module with its own environment: with
+# GCRISK_DASK_SCHEDULER set, the on-cluster step runs on a Dask worker (prefect-dask).
+score_flow = with_cluster(score_flow)
 
 __all__ = ["PROFILES_ONLY", "ScoreConfig", "ScoreSummary", "score_flow"]

@@ -199,15 +199,17 @@ def test_score_flow_on_the_cluster_writes_the_pandas_scores(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import json
     import shutil
 
+    from features.catalogue import model_feature_names
     from pipelines.flows._runtime import run_flow
     from pipelines.flows.score import ScoreConfig, score_flow
     from tests.flows.conftest import WORLD_TODAY, write_csv_text
 
     file = write_csv_text(scoring_world.first_half, tmp_path / "batch.csv")
     monkeypatch.delenv("GCRISK_PSEUDONYM_KEY", raising=False)
-    tables = {}
+    tables, summaries = {}, {}
     for name, scheduler in (("pandas", ""), ("dask", client.scheduler.address)):
         home = tmp_path / name
         shutil.copytree(scoring_world.template, home)
@@ -216,11 +218,17 @@ def test_score_flow_on_the_cluster_writes_the_pandas_scores(
         config = ScoreConfig(file=file, out=tmp_path / f"out-{name}", today=WORLD_TODAY)
         run_flow(score_flow, config)
         tables[name] = pd.read_parquet(tmp_path / f"out-{name}" / "scores.parquet")
+        summaries[name] = json.loads((tmp_path / f"out-{name}" / "summary.json").read_text())
     pandas_scores, dask_scores = (t.drop(columns="scored_at") for t in tables.values())
     _assert_same(dask_scores, pandas_scores)
+    # Drift summed from partition bin counts is the pandas figure, feature by feature.
+    assert summaries["dask"]["drift"] == summaries["pandas"]["drift"]
+    assert len(summaries["dask"]["drift"]) == len(model_feature_names())
+    assert summaries["dask"]["lanes"] == summaries["pandas"]["lanes"]
+    assert list((tmp_path / "dask" / "staging").iterdir()) == []
 
 
-def test_prefect_task_runner_follows_the_setting() -> None:
+def test_prefect_task_runner_follows_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     from prefect import flow
     from prefect_dask import DaskTaskRunner
 
@@ -237,6 +245,13 @@ def test_prefect_task_runner_follows_the_setting() -> None:
     assert isinstance(remote, DaskTaskRunner) and remote.address == "tcp://10.0.0.5:8786"
     wired = with_cluster(nothing, Settings(dask_scheduler="local"))
     assert isinstance(wired.task_runner, DaskTaskRunner) and wired.task_runner.address is None
+    # Without settings, the environment of the importing process decides (a deployment's run).
+    monkeypatch.setenv("GCRISK_DASK_SCHEDULER", "tcp://10.0.0.5:8786")
+    assert with_cluster(nothing).task_runner.address == "tcp://10.0.0.5:8786"
+    monkeypatch.setenv("GCRISK_DASK_SCHEDULER", "10.0.0.5")  # invalid: the flow body says so
+    assert with_cluster(nothing) is nothing
+    monkeypatch.delenv("GCRISK_DASK_SCHEDULER")
+    assert with_cluster(nothing) is nothing
 
 
 def test_training_on_dask_gives_a_model_of_the_same_quality(client: Any, world: World) -> None:
@@ -270,6 +285,49 @@ def test_training_on_dask_gives_a_model_of_the_same_quality(client: Any, world: 
         for name, trained in (("pandas", world.model), ("dask", model))
     }
     assert quality["dask"] >= quality["pandas"] - 0.1, quality
+
+
+def test_train_flow_on_the_cluster_fits_with_lightgbm_dask_to_the_same_quality(
+    client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A year of history (the flow's holdout, gaps and stopping window need about 11 months),
+    trained by the train flow with and without GCRISK_DASK_SCHEDULER."""
+    import shutil
+
+    from distributed import get_task_stream
+
+    from pipelines.flows._runtime import run_flow
+    from pipelines.flows.ingest import IngestConfig, ingest_flow
+    from pipelines.flows.train import TrainFlowConfig, train_flow
+    from simulation import WorldConfig, simulate
+
+    simulated = simulate(WorldConfig(**{**WORLD, "declarations": 30_000, "months": 13}))
+    until = pd.Timestamp("2025-01-01")
+    declarations = simulated.declarations[simulated.declarations["declaration_date"] < until]
+    inspections = simulated.inspections[simulated.inspections["inspection_date"] < until]
+    monkeypatch.delenv("GCRISK_PSEUDONYM_KEY", raising=False)
+    monkeypatch.setenv("GCRISK_HOME", str(tmp_path / "pandas"))
+    monkeypatch.delenv("GCRISK_DASK_SCHEDULER", raising=False)
+    for kind, table in (("declarations", declarations), ("inspections", inspections)):
+        table.to_parquet(tmp_path / f"{kind}.parquet")
+        run_flow(ingest_flow, IngestConfig(file=tmp_path / f"{kind}.parquet", kind=kind))  # type: ignore[arg-type]
+    shutil.copytree(tmp_path / "pandas", tmp_path / "dask")
+    config = TrainFlowConfig(until=until.date(), holdout_days=60, gap_days=14)
+    trained = {}
+    for name, scheduler in (("pandas", ""), ("dask", client.scheduler.address)):
+        monkeypatch.setenv("GCRISK_HOME", str(tmp_path / name))
+        monkeypatch.setenv("GCRISK_DASK_SCHEDULER", scheduler)
+        with get_task_stream(client) as stream:
+            trained[name] = run_flow(train_flow, config)
+        keys = {str(task["key"]) for task in stream.data}
+        # lightgbm.dask's fitting tasks ran on the workers only when the setting asked for it.
+        assert any("_train_part" in key for key in keys) == (name == "dask"), keys
+    assert trained["dask"].training_rows == trained["pandas"].training_rows
+    # PR-AUC on the flow's holdout (inspected declarations after the fit window and its gap).
+    overall = {name: summary.metrics["model"]["overall"] for name, summary in trained.items()}
+    pr_auc = {name: metrics["pr_auc"] for name, metrics in overall.items()}
+    assert pr_auc["pandas"] > 2 * overall["pandas"]["base_rate"], overall  # it learned something
+    assert pr_auc["dask"] >= pr_auc["pandas"] - 0.1, pr_auc
 
 
 def test_warehouse_export_writes_the_months_it_holds(scoring_world: Any, tmp_path: Path) -> None:
