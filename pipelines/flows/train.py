@@ -18,6 +18,7 @@ from prefect import flow
 from pydantic import BaseModel, Field
 
 from models.risk_model import RiskModel
+from pipelines.cluster import with_cluster
 from pipelines.flows._runtime import get_logger, step
 from pipelines.settings import Settings
 from pipelines.training_run import Evaluation, Plan, evaluate_candidates, log_training_run
@@ -91,7 +92,7 @@ def check_contracts(declarations: pd.DataFrame, inspections: pd.DataFrame) -> di
     }
 
 
-@step(name="fit-model")
+@step(name="fit-model", on_cluster=True)
 def fit_model(
     features: pd.DataFrame, inspections: pd.DataFrame, plan: Plan, config: TrainFlowConfig
 ) -> RiskModel:
@@ -106,10 +107,10 @@ def fit_model(
     }
     scheduler = Settings().dask_scheduler
     if scheduler:  # GCRISK_DASK_SCHEDULER: the same rows and matrix, boosted by lightgbm.dask
-        from pipelines.distributed import dask_client
+        from pipelines.cluster import cluster_client
         from pipelines.distributed_training import train_on_cluster
 
-        with dask_client(scheduler) as client:
+        with cluster_client(scheduler) as client:
             model = train_on_cluster(features, inspections, client=client, **options)
     else:
         model = train_risk_model(features, inspections, **options)
@@ -184,3 +185,7 @@ def train_flow(config: TrainFlowConfig) -> TrainSummary:
         "inspections": Plan.fingerprint(inspections),
     }
     return log_run(model, evaluation, plan, config, settings, fingerprints, contracts)
+
+
+# With GCRISK_DASK_SCHEDULER set in the flow-run process, fit-model runs on a Dask worker.
+train_flow = with_cluster(train_flow)
