@@ -162,11 +162,53 @@ def test_score_daily_runs_on_a_worker(
     assert "<html" in (out / "report.html").read_text(encoding="utf-8").lower()
 
 
+def test_score_daily_on_a_dask_cluster_reports_to_the_same_api(
+    stack: PrefectStack, deployed: dict[str, dict[str, Any]], world: World
+) -> None:
+    """The same deployment with GCRISK_DASK_SCHEDULER=local: prefect-dask runs the scoring step
+    on a Dask worker, whose task run and logs reach this server; the scores are the pandas run's."""
+    record = deployed["score-daily"]
+    config = dict(record["parameters"]["config"])
+    pandas_out, config["out"] = Path(config["out"]), str(stack.root / "scores-on-dask")
+    env = {**record["job_variables"]["env"], "GCRISK_DASK_SCHEDULER": "local"}
+    with stack.explained():
+        output = stack.cli(
+            "deployment",
+            "run",
+            "score-batch/score-daily",
+            "--param",
+            f"config={json.dumps(config)}",
+            "--job-variable",
+            f"env={json.dumps(env)}",
+        )
+        run = stack.wait_for_flow_run(flow_run_id(output), deadline=300)
+    stack.timings["run on dask"] = _seconds(run, "start_time", "end_time")
+    body = {"task_runs": {"flow_run_id": {"any_": [run["id"]]}}}
+    tasks = {t["name"].rsplit("-", 1)[0]: t for t in stack.api("POST", "/task_runs/filter", body)}
+    assert tasks["score-and-select-on-dask"]["state_type"] == "COMPLETED"
+    logs = stack.api("POST", "/logs/filter", {"logs": {"flow_run_id": {"any_": [run["id"]]}}})
+    messages = [log["message"] for log in logs]
+    # The step ran on a Dask worker (the task runner sent it there), not in the flow's process.
+    assert sum("on Dask (Dask worker tcp://" in m for m in messages) == 1, "\n".join(messages)
+    dask_scores = pd.read_parquet(Path(config["out"]) / "scores.parquet")
+    pandas_scores = pd.read_parquet(pandas_out / "scores.parquet")
+    assert dask_scores["declaration_id"].tolist() == pandas_scores["declaration_id"].tolist()
+    assert dask_scores["lane"].tolist() == pandas_scores["lane"].tolist()
+    assert dask_scores["reasons"].tolist() == pandas_scores["reasons"].tolist()
+    summary = json.loads((Path(config["out"]) / "summary.json").read_text())
+    assert summary["drift"] == json.loads((pandas_out / "summary.json").read_text())["drift"]
+    assert summary["drift"], "the champion's drift reference was not used on the cluster"
+    assert not any((world.home / "staging").glob("*")), "staged batch files were left behind"
+
+
 def _record_run_timings(stack: PrefectStack, run: dict[str, Any]) -> None:
     """Submit-to-start (worker pickup and process start) and start-to-end of the run."""
+    stack.timings["run pickup"] = _seconds(run, "created", "start_time")
+    stack.timings["run duration"] = _seconds(run, "start_time", "end_time")
 
-    def at(name: str) -> datetime.datetime:
-        return datetime.datetime.fromisoformat(run[name])
 
-    stack.timings["run pickup"] = (at("start_time") - at("created")).total_seconds()
-    stack.timings["run duration"] = (at("end_time") - at("start_time")).total_seconds()
+def _seconds(run: dict[str, Any], start: str, end: str) -> float:
+    """Seconds between two of a flow run's timestamps."""
+    return (
+        datetime.datetime.fromisoformat(run[end]) - datetime.datetime.fromisoformat(run[start])
+    ).total_seconds()
