@@ -9,10 +9,13 @@ Setup (cached in --work, default /tmp/gcrisk-bench-scale):
    features, model, profiles and reasons; only the history join sees the same traders again).
 
 Measured, each run in a fresh process (peak RSS is per run):
-- pandas: read the files, `build_scoring_features`, `score_batch` (as the score flow does);
-- dask: a fresh `LocalCluster` (2 workers x 1 thread), `pipelines.distributed.score_partitioned`
-  over the files (one partition per file), peak RSS of the client and of each worker
-  (`resource.getrusage` run on the workers through `client.run`).
+- pandas: read the files, `build_scoring_features`, `score_batch` and the feature drift (as the
+  score flow does);
+- dask: a fresh `LocalCluster` (2 workers x 1 thread), `pipelines.cluster.score_staged` over the
+  files (one partition per file: what the score flow's on-cluster step runs, drift included),
+  peak RSS of the client and of each worker (`resource.getrusage` run on the workers through
+  `client.run`).
+Then, per mode, seconds per million rows at each size and how much longer 4x the rows took.
 
 Usage: python -m benchmarks.scale [--work DIR] [--sizes 1000000,2000000,4000000]
 """
@@ -128,8 +131,14 @@ def _run_pandas(work: Path, size: int) -> dict[str, Any]:
     offices = batch.set_index("declaration_id")["customs_office"]
     features["customs_office"] = offices.reindex(features["declaration_id"]).to_numpy()
     scores = score_batch(features, **inputs)
+    drift = inputs["model"].reference.psi(features)  # as the score flow's report does
     seconds = time.perf_counter() - start
-    return {"rows": len(scores), "seconds": round(seconds, 1), "client_peak_gb": peak_rss_gb()}
+    return {
+        "rows": len(scores),
+        "seconds": round(seconds, 1),
+        "client_peak_gb": round(peak_rss_gb(), 2),
+        "drift_features": len(drift),
+    }
 
 
 def _worker_peak_gb() -> float:
@@ -137,26 +146,43 @@ def _worker_peak_gb() -> float:
 
 
 def _run_dask(work: Path, size: int) -> dict[str, Any]:
-    import dask.dataframe as dd
-
-    from pipelines.distributed import dask_client, score_partitioned
-    from pipelines.partitions import canonical_partition
+    from pipelines.cluster import score_staged
+    from pipelines.distributed import dask_client
+    from pipelines.scoring_run import Champion
 
     files, inputs = _batch_files(work, size), _inputs(work)
+    champion = Champion(model=inputs["model"], version="bench", fingerprint="bench")
     with dask_client("local", workers=2, threads=1) as client:
         start = time.perf_counter()
-        frame = dd.read_parquet([str(f) for f in files], split_row_groups=False)
-        scores = score_partitioned(
-            frame.map_partitions(canonical_partition), client=client, **inputs
+        # What the score flow's on-cluster step runs: partitions read by the workers, one
+        # global selection, reasons for red and yellow rows, drift summed from bin counts.
+        scored = score_staged(
+            files,
+            inputs["snapshots"],
+            champion,
+            inputs["selection"],
+            None,
+            scheduler=client.scheduler.address,
         )
         seconds = time.perf_counter() - start
         workers = client.run(_worker_peak_gb)
     return {
-        "rows": len(scores),
+        "rows": len(scored.table),
         "seconds": round(seconds, 1),
         "client_peak_gb": round(peak_rss_gb(), 2),
         "worker_peak_gb": [round(v, 2) for v in workers.values()],
+        "drift_features": len(scored.drift),
     }
+
+
+def _growth(figures: dict[str, Any], mode: str, sizes: list[int]) -> str:
+    """Seconds per million rows at each size, and the time ratio of the largest to the smallest."""
+    times = {n: figures[f"{mode} {n:,}"].get("seconds") for n in sizes}
+    if None in times.values() or len(sizes) < 2:
+        return "n/a"
+    per_million = ", ".join(f"{times[n] / (n / 1e6):.1f}" for n in sizes)
+    ratio = times[sizes[-1]] / times[sizes[0]]
+    return f"s per 1M rows: {per_million}; x{sizes[-1] / sizes[0]:.0f} rows took x{ratio:.2f}"
 
 
 def main() -> None:
@@ -184,6 +210,9 @@ def main() -> None:
             result = json.loads(lines[-1][7:]) if lines else {"error": done.stderr[-400:]}
             figures[f"{mode} {size:,}"] = result
             print(f"{mode} {size:,}: {result}", flush=True)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    for mode in ("pandas", "dask"):
+        figures[f"{mode} growth"] = _growth(figures, mode, sizes)
     report("scale", figures)
 
 
