@@ -94,9 +94,17 @@ def check_contracts(declarations: pd.DataFrame, inspections: pd.DataFrame) -> di
 
 @step(name="fit-model", on_cluster=True)
 def fit_model(
-    features: pd.DataFrame, inspections: pd.DataFrame, plan: Plan, config: TrainFlowConfig
+    features: pd.DataFrame,
+    inspections: pd.DataFrame,
+    plan: Plan,
+    config: TrainFlowConfig,
+    scheduler: str = "",
 ) -> RiskModel:
-    """Train the calibrated boosters on what was known before the holdout's gap."""
+    """Train the calibrated boosters on what was known before the holdout's gap.
+
+    With a Dask `scheduler` (GCRISK_DASK_SCHEDULER) the same rows and matrix are boosted by
+    `lightgbm.dask`, from wherever this step runs (a Dask worker under DaskTaskRunner).
+    """
     from features.catalogue import categorical_feature_names, model_feature_names
     from models.training import TrainConfig, train_risk_model
 
@@ -105,8 +113,7 @@ def fit_model(
         "categorical": categorical_feature_names(),
         "config": TrainConfig(until=plan.fit_until, seed=config.seed, targets=config.targets),
     }
-    scheduler = Settings().dask_scheduler
-    if scheduler:  # GCRISK_DASK_SCHEDULER: the same rows and matrix, boosted by lightgbm.dask
+    if scheduler:
         from pipelines.cluster import cluster_client
         from pipelines.distributed_training import train_on_cluster
 
@@ -178,7 +185,7 @@ def train_flow(config: TrainFlowConfig) -> TrainSummary:
     plan = Plan.of(
         features, config.until, holdout_days=config.holdout_days, gap_days=config.gap_days
     )
-    model = fit_model(features, inspections, plan, config)
+    model = fit_model(features, inspections, plan, config, settings.dask_scheduler)
     evaluation = evaluate(features, inspections, model, plan, config, settings)
     fingerprints = {
         "declarations": Plan.fingerprint(declarations),

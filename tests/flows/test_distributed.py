@@ -312,7 +312,10 @@ def test_train_flow_on_the_cluster_fits_with_lightgbm_dask_to_the_same_quality(
         table.to_parquet(tmp_path / f"{kind}.parquet")
         run_flow(ingest_flow, IngestConfig(file=tmp_path / f"{kind}.parquet", kind=kind))  # type: ignore[arg-type]
     shutil.copytree(tmp_path / "pandas", tmp_path / "dask")
-    config = TrainFlowConfig(until=until.date(), holdout_days=60, gap_days=14)
+    simulated.truth.to_parquet(tmp_path / "truth.parquet")
+    config = TrainFlowConfig(
+        until=until.date(), holdout_days=60, gap_days=14, truth=tmp_path / "truth.parquet"
+    )
     trained = {}
     for name, scheduler in (("pandas", ""), ("dask", client.scheduler.address)):
         monkeypatch.setenv("GCRISK_HOME", str(tmp_path / name))
@@ -323,11 +326,52 @@ def test_train_flow_on_the_cluster_fits_with_lightgbm_dask_to_the_same_quality(
         # lightgbm.dask's fitting tasks ran on the workers only when the setting asked for it.
         assert any("_train_part" in key for key in keys) == (name == "dask"), keys
     assert trained["dask"].training_rows == trained["pandas"].training_rows
-    # PR-AUC on the flow's holdout (inspected declarations after the fit window and its gap).
-    overall = {name: summary.metrics["model"]["overall"] for name, summary in trained.items()}
-    pr_auc = {name: metrics["pr_auc"] for name, metrics in overall.items()}
-    assert pr_auc["pandas"] > 2 * overall["pandas"]["base_rate"], overall  # it learned something
+    # PR-AUC against the simulated truth of every holdout declaration (about 140 illicit ones;
+    # the inspected holdout alone has too few violations to compare two models).
+    pr_auc = {
+        name: _logged_metrics(tmp_path / name, summary.run_id)["true.model.overall.pr_auc"]
+        for name, summary in trained.items()
+    }
+    random = _logged_metrics(tmp_path / "pandas", trained["pandas"].run_id)[
+        "true.random.overall.pr_auc"
+    ]
+    assert pr_auc["pandas"] > 3 * random, (pr_auc, random)  # the model learned something
+    # Seeds alone move this figure by 0.05 in pandas (0.12-0.17 over seeds 0-2, Dask 0.11-0.15).
     assert pr_auc["dask"] >= pr_auc["pandas"] - 0.1, pr_auc
+
+
+def _logged_metrics(home: Path, run_id: str) -> dict[str, float]:
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{home / 'mlflow.db'}")
+    return dict(client.get_run(run_id).data.metrics)
+
+
+def test_fit_model_sent_to_a_worker_boosts_with_the_workers_client(
+    client: Any, world: World
+) -> None:
+    """What DaskTaskRunner does with the fit-model step: the step runs on a worker, which
+    opens its own client (seceding its thread) for lightgbm.dask, without deadlocking."""
+    from distributed import get_task_stream
+
+    from features import build_training_features
+    from pipelines.flows.train import TrainFlowConfig, fit_model
+    from pipelines.training_run import Plan
+
+    cutoff = pd.Timestamp(CUTOFF)
+    history = world.declarations[world.declarations["declaration_date"] < cutoff]
+    known = world.inspections[world.inspections["inspection_date"] < cutoff]
+    features = build_training_features(history, known)
+    # The step's own TrainConfig keeps 134 days for stopping: fit on everything before August.
+    plan = Plan.of(features, CUTOFF, holdout_days=1, gap_days=0)
+    with get_task_stream(client) as stream:
+        model = client.submit(
+            fit_model, features, known, plan, TrainFlowConfig(), client.scheduler.address
+        ).result()
+    keys = [str(task["key"]) for task in stream.data]
+    assert any(key.startswith("fit_model") for key in keys), keys
+    assert any("_train_part" in key for key in keys), keys
+    assert any(m.booster is not None for m in model.models.values())
 
 
 def test_warehouse_export_writes_the_months_it_holds(scoring_world: Any, tmp_path: Path) -> None:
