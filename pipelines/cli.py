@@ -110,6 +110,31 @@ def ingest(
     )
 
 
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option("--out", help="Root of the month partitions")],
+    since: Annotated[
+        str | None, typer.Option(help="First month, YYYY-MM (default: the oldest)")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Last month, YYYY-MM, included (default: the newest)")
+    ] = None,
+) -> None:
+    """Export the warehouse's declarations as month-partitioned Parquet (for a Dask cluster)."""
+    from pipelines.partitions import PARTITION_COLUMN, export_declarations
+
+    settings = Settings()
+    if not settings.warehouse_path.exists():
+        raise UserError(f"no warehouse at {settings.warehouse_path}: ingest declarations first")
+    try:
+        written = export_declarations(settings.warehouse_path, out, since=since, until=until)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    for month, rows in written.items():
+        typer.echo(f"{out / f'{PARTITION_COLUMN}={month}'}  {rows:,} declarations")
+    typer.echo(f"exported {sum(written.values()):,} declarations in {len(written)} months")
+
+
 @app.command("import")
 def import_table(
     file: Annotated[

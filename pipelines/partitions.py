@@ -3,11 +3,16 @@
 Layout (hive style): `<root>/declaration_month=YYYY-MM/part-0.parquet`, rows sorted by date and
 id inside a month. Exporting a month again replaces its files. Readers take a list of months and
 open exactly those folders; the rows come back in canonical columns and dtypes.
+
+`gcrisk export --out ROOT` writes the warehouse's declarations in this layout
+(`export_declarations`); `pipelines.distributed.read_batch(ROOT, months)` reads months on a
+Dask cluster and `read_partitions` with pandas.
 """
 
 from __future__ import annotations
 
-import datetime
+import re
+import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -16,9 +21,11 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from pipelines.warehouse import Warehouse
-from pipelines.warehouse_tables import canonical_frame
+from pipelines.warehouse_tables import canonical_frame, select_canonical
 
 PARTITION_COLUMN = "declaration_month"
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+_MONTH_SQL = "strftime(declaration_date, '%Y-%m')"
 
 
 def month_of(dates: pd.Series) -> pd.Series:
@@ -47,18 +54,45 @@ def write_partitions(declarations: pd.DataFrame, root: Path) -> list[str]:
 
 
 def export_declarations(
-    warehouse: Path,
-    root: Path,
-    *,
-    since: datetime.date | None = None,
-    until: datetime.date | None = None,
-) -> list[str]:
-    """Export the warehouse's declarations dated in [since, until) as month partitions."""
+    warehouse: Path, root: Path, *, since: str | None = None, until: str | None = None
+) -> dict[str, int]:
+    """Export the warehouse's declarations of months `since`..`until` ('YYYY-MM', both included;
+    default: every month) as month partitions; returns the rows written per month.
+
+    DuckDB writes each month's file itself (`COPY ... TO`), so the table never passes through
+    pandas and years of history export in bounded memory. A partition always holds a whole
+    month; exporting a month again replaces it.
+
+    Raises:
+        ValueError: `since` or `until` is not a month written YYYY-MM.
+    """
+    bounds = [(">=", since), ("<=", until)]
+    for _, month in bounds:
+        if month is not None and not _MONTH.fullmatch(month):
+            raise ValueError(f"not a month (YYYY-MM): {month!r}")
+    conditions = [f"{_MONTH_SQL} {op} ?" for op, month in bounds if month is not None]
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    params = [month for _, month in bounds if month is not None]
     with Warehouse(warehouse, read_only=True) as store:
-        declarations = store.read_declarations(until=until)
-    if since is not None:
-        declarations = declarations[declarations["declaration_date"] >= pd.Timestamp(since)]
-    return write_partitions(declarations, root)
+        db = store.connection
+        counts = db.execute(
+            f"SELECT {_MONTH_SQL} AS month, count(*) FROM declarations {where} "  # noqa: S608
+            "GROUP BY month ORDER BY month",
+            params,
+        ).fetchall()
+        for month, _ in counts:
+            folder = root / f"{PARTITION_COLUMN}={month}"
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            target = str(folder / "part-0.parquet").replace("'", "''")
+            # `month` comes from the query above (YYYY-MM), so it is safe to inline; DuckDB
+            # takes no parameters in COPY.
+            db.execute(
+                f"COPY (SELECT {select_canonical('declarations')} FROM declarations "  # noqa: S608
+                f"WHERE {_MONTH_SQL} = '{month}' ORDER BY declaration_date, declaration_id) "
+                f"TO '{target}' (FORMAT PARQUET)"
+            )
+    return {str(month): int(rows) for month, rows in counts}
 
 
 def available_months(root: Path) -> list[str]:
@@ -81,12 +115,6 @@ def partition_files(root: Path, months: Iterable[str]) -> list[Path]:
             raise FileNotFoundError(f"{root}: no declarations partition for month {month}")
         files.extend(found)
     return files
-
-
-def months_between(start: datetime.date, end: datetime.date) -> list[str]:
-    """Every month touched by [start, end] as 'YYYY-MM'."""
-    periods = pd.period_range(pd.Timestamp(start), pd.Timestamp(end), freq="M")
-    return [str(p) for p in periods]
 
 
 def canonical_partition(frame: pd.DataFrame) -> pd.DataFrame:

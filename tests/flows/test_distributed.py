@@ -374,17 +374,55 @@ def test_fit_model_sent_to_a_worker_boosts_with_the_workers_client(
     assert any(m.booster is not None for m in model.models.values())
 
 
-def test_warehouse_export_writes_the_months_it_holds(scoring_world: Any, tmp_path: Path) -> None:
-    import datetime
-
+def test_warehouse_export_writes_whole_months_that_read_back_canonical(
+    scoring_world: Any, tmp_path: Path
+) -> None:
     from pipelines.partitions import available_months, export_declarations, read_partitions
     from pipelines.warehouse import Warehouse
+    from pipelines.warehouse_tables import canonical_frame
 
-    warehouse = scoring_world.template / "warehouse.duckdb"
-    months = export_declarations(warehouse, tmp_path / "parts", since=datetime.date(2024, 6, 1))
-    assert months == available_months(tmp_path / "parts") == ["2024-06", "2024-07"]
+    warehouse, root = scoring_world.template / "warehouse.duckdb", tmp_path / "parts"
     with Warehouse(warehouse, read_only=True) as store:
         stored = store.read_declarations()
-    june_july = stored[stored["declaration_date"] >= pd.Timestamp("2024-06-01")]
-    read = read_partitions(tmp_path / "parts", months)
-    assert sorted(read["declaration_id"]) == sorted(june_july["declaration_id"])
+    month = stored["declaration_date"].dt.strftime("%Y-%m")
+    written = export_declarations(warehouse, root, since="2024-05", until="2024-06")
+    assert written == {m: int((month == m).sum()) for m in ("2024-05", "2024-06")}
+    assert available_months(root) == ["2024-05", "2024-06"]
+    read = read_partitions(root, ["2024-05", "2024-06"])
+    expected = canonical_frame(stored[month.isin(["2024-05", "2024-06"])], "declarations")
+    expected = expected.sort_values(["declaration_date", "declaration_id"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(read, expected)
+    # Everything, again: the two months are replaced, not doubled, and the others added.
+    assert sum(export_declarations(warehouse, root).values()) == len(stored)
+    assert available_months(root) == sorted(month.unique())
+    assert len(read_partitions(root, available_months(root))) == len(stored)
+    with pytest.raises(ValueError, match="YYYY-MM"):
+        export_declarations(warehouse, root, since="2024-6")
+
+
+def test_export_command_reports_months_and_refuses_bad_input(
+    scoring_world: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pipelines.cli import main
+
+    monkeypatch.setenv("GCRISK_HOME", str(scoring_world.template))
+    monkeypatch.delenv("GCRISK_PSEUDONYM_KEY", raising=False)
+    with pytest.raises(SystemExit) as exit_:
+        main(["export", "--out", str(tmp_path / "parts"), "--since", "2024-07"])
+    assert exit_.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(str(tmp_path / "parts" / "declaration_month=2024-07"))
+    assert lines[-1].startswith("exported ") and lines[-1].endswith(" in 1 months")
+    for argv, message in (
+        (["--until", "July"], "error: not a month (YYYY-MM): 'July'"),
+        ([], "error: no warehouse at "),
+    ):
+        if not argv:
+            monkeypatch.setenv("GCRISK_HOME", str(tmp_path / "empty-home"))
+        with pytest.raises(SystemExit) as exit_:
+            main(["export", "--out", str(tmp_path / "x"), *argv])
+        assert exit_.value.code == 2
+        assert capsys.readouterr().err.startswith(message)
