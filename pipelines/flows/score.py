@@ -55,6 +55,10 @@ class ScoreConfig(BaseModel):
     today: datetime.date | None = Field(default=None, description="Reference day for dates")
     seed: int = Field(default=0, ge=0, description="Seed of the random exploration stream")
 
+    def selection(self) -> SelectionConfig:
+        """How lanes are chosen: red-lane budget, random share and seed."""
+        return SelectionConfig(budget=self.budget, exploration=self.exploration, seed=self.seed)
+
 
 class ScoreSummary(BaseModel):
     """The counts and versions written to summary.json."""
@@ -110,9 +114,7 @@ def score(
     daily_capacity: pd.Series | None,
 ) -> pd.DataFrame:
     """Probabilities, profiles, lanes within capacity and reasons."""
-    selection = SelectionConfig(
-        budget=config.budget, exploration=config.exploration, seed=config.seed
-    )
+    selection = config.selection()
     capacity = None if daily_capacity is None else capacity_per_office(daily_capacity, batch)
     scores = score_features(features, batch, champion, selection, capacity)
     lanes = scores["lane"].value_counts().to_dict()
@@ -188,9 +190,7 @@ def _score_on_cluster(
     """Stage the batch, score it on the cluster, remove the staged files; scores and drift."""
     from pipelines.cluster import staging_folder
 
-    selection = SelectionConfig(
-        budget=config.budget, exploration=config.exploration, seed=config.seed
-    )
+    selection = config.selection()
     capacity = None if daily_capacity is None else capacity_per_office(daily_capacity, batch)
     folder = staging_folder(settings, "score")
     try:
