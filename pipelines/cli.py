@@ -222,12 +222,33 @@ def train(
         list[str] | None,
         typer.Option(help="What to learn (repeatable): waste, ods, wildlife, other or any"),
     ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option(help="Leave out the disabled_features of this mapping (kcs, asycuda, PATH)"),
+    ] = None,
+    without: Annotated[
+        list[str] | None, typer.Option(help="Leave out this catalogue feature (repeatable)")
+    ] = None,
 ) -> None:
     """Train on the warehouse, evaluate against baselines and the champion, register in MLflow."""
     from pipelines.flows._runtime import run_flow
     from pipelines.flows.train import TrainFlowConfig, train_flow
 
-    config = TrainFlowConfig(until=_day(until), promote=promote, truth=truth)
+    disabled = list(without or [])
+    if mapping is not None:
+        from data_contracts.mappings import MappingError
+        from pipelines.flows.import_table import load_mapping
+
+        try:
+            disabled += load_mapping(mapping).disabled_features
+        except MappingError as error:
+            raise UserError(str(error)) from None
+    config = TrainFlowConfig(
+        until=_day(until), promote=promote, truth=truth, disabled_features=tuple(disabled)
+    )
+    if config.disabled_features:
+        left_out = config.disabled_features
+        typer.echo(f"leaving out {len(left_out)} features: {', '.join(left_out)}")
     if target:
         from models.training import TrainConfig
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 from prefect import flow
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from models.risk_model import RiskModel
 from pipelines.cluster import with_cluster
@@ -42,6 +42,28 @@ class TrainFlowConfig(BaseModel):
         default=("waste", "ods", "wildlife"),
         description="What the model learns: risk categories, 'other' (e.g. revenue) or 'any'",
     )
+    disabled_features: tuple[str, ...] = Field(
+        default=(),
+        description="Catalogue features the model leaves out, e.g. the disabled_features of the "
+        "mapping the data came through (its source cannot fill them)",
+    )
+
+    @field_validator("disabled_features")
+    @classmethod
+    def _known_features(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        from features.catalogue import model_feature_names
+
+        unknown = sorted(set(names) - set(model_feature_names()))
+        if unknown:
+            raise ValueError(f"not model features of the catalogue: {', '.join(unknown)}")
+        return tuple(dict.fromkeys(names))
+
+    def feature_names(self) -> tuple[list[str], list[str]]:
+        """The model's features and its categorical ones, without the disabled features."""
+        from features.catalogue import categorical_feature_names, model_feature_names
+
+        kept = [name for name in model_feature_names() if name not in self.disabled_features]
+        return kept, [name for name in categorical_feature_names() if name in kept]
 
 
 class TrainSummary(BaseModel):
@@ -105,12 +127,12 @@ def fit_model(
     With a Dask `scheduler` (GCRISK_DASK_SCHEDULER) the same rows and matrix are boosted by
     `lightgbm.dask`, from wherever this step runs (a Dask worker under DaskTaskRunner).
     """
-    from features.catalogue import categorical_feature_names, model_feature_names
     from models.training import TrainConfig, train_risk_model
 
+    feature_names, categorical = config.feature_names()
     options: dict[str, Any] = {
-        "feature_names": model_feature_names(),
-        "categorical": categorical_feature_names(),
+        "feature_names": feature_names,
+        "categorical": categorical,
         "config": TrainConfig(until=plan.fit_until, seed=config.seed, targets=config.targets),
     }
     if scheduler:

@@ -113,3 +113,31 @@ def test_promote_and_evaluate_from_the_command_line(
         main(["promote", "9"])
     assert exit_.value.code == 2
     assert capsys.readouterr().err.startswith("error: shipment-risk has no version 9")
+
+
+def test_a_mappings_disabled_features_are_left_out_of_the_model(
+    trained_twice, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from data_contracts.mappings import shipped_mapping
+    from features.catalogue import model_feature_names
+    from pipelines import tracking
+    from pipelines.cli import main
+    from pipelines.settings import Settings
+
+    home, _ = trained_twice
+    monkeypatch.setenv("GCRISK_HOME", str(home))
+    disabled = {*shipped_mapping("asycuda").disabled_features, "customs_value_is_round"}
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--mapping", "asycuda", "--without", "customs_value_is_round"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"leaving out {len(disabled)} features: ")
+    version = out.split("trained shipment-risk version ")[1].split()[0]
+    settings = Settings()
+    client = tracking.connect(settings.tracking_uri, home / "mlartifacts")
+    model = tracking.load_risk_model(client, version=version).model
+    assert model.feature_names == [n for n in model_feature_names() if n not in disabled]
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--without", "shoe_size"])
+    assert exit_.value.code == 2
+    assert "shoe_size" in capsys.readouterr().err
