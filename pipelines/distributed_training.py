@@ -10,7 +10,11 @@ the boosting runs on the cluster (`DaskLGBMClassifier`, data-parallel trees). Wh
 - the refit on every labelled row (rounds scaled up as in pandas) is a second cluster fit;
 - Platt scaling on the validation window and the calibration in the large are the same;
 - trees are data-parallel over partitions (histograms merged across workers), so the boosters
-  are not bit-identical to the single-machine ones.
+  are not bit-identical to the single-machine ones. Nor are two cluster runs: `lightgbm.dask`
+  numbers its ranks in the order of `Client.who_has`, which iterates a set of keys, so which
+  rank gets which partition changes from run to run (seen with a spy on `_train_part`), and
+  a rank builds the bin boundaries of its share of the features from its own rows. The pandas
+  path is the reproducible one.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from sklearn.metrics import average_precision_score, log_loss
 
 from models.risk_model import CategoryModel, Matrix, RiskModel
 from models.training import TrainConfig, _platt, assemble_model, training_problem
+from pipelines.distributed import client_workers
 
 
 def train_on_cluster(
@@ -34,9 +39,11 @@ def train_on_cluster(
     feature_names: list[str],
     config: TrainConfig,
     categorical: list[str] | None = None,
-    npartitions: int = 2,
+    npartitions: int | None = None,
 ) -> RiskModel:
-    """`train_risk_model` with each category's booster fitted by `lightgbm.dask` on `client`."""
+    """`train_risk_model` with each category's booster fitted by `lightgbm.dask` on `client`
+    (`npartitions`, default one per worker, is the number of LightGBM ranks)."""
+    npartitions = npartitions or client_workers(client)
     rows, matrix, x, split = training_problem(
         features, inspections, feature_names=feature_names, config=config, categorical=categorical
     )
@@ -75,6 +82,8 @@ def _classifier(client: Any, config: TrainConfig, rounds: int) -> Any:
         subsample_freq=1,
         reg_lambda=config.lambda_l2,
         random_state=config.seed,
+        deterministic=True,
+        force_col_wise=True,
         verbosity=-1,
     )
 

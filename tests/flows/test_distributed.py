@@ -265,14 +265,14 @@ def test_training_on_dask_gives_a_model_of_the_same_quality(client: Any, world: 
     cutoff = pd.Timestamp(CUTOFF)
     history = world.declarations[world.declarations["declaration_date"] < cutoff]
     known = world.inspections[world.inspections["inspection_date"] < cutoff]
-    model = train_on_cluster(
-        build_training_features(history, known),
-        known,
-        client=client,
-        feature_names=model_feature_names(),
-        categorical=categorical_feature_names(),
-        config=TrainConfig(valid_days=45, gap_days=7, num_boost_round=60, learning_rate=0.1),
-    )
+    options = {
+        "client": client,
+        "feature_names": model_feature_names(),
+        "categorical": categorical_feature_names(),
+        "config": TrainConfig(valid_days=45, gap_days=7, num_boost_round=60, learning_rate=0.1),
+    }
+    fit_features = build_training_features(history, known)
+    model = train_on_cluster(fit_features, known, **options)
     assert set(model.models) == set(world.model.models)
     # Quality on August's inspected declarations (never seen by either model).
     features = build_training_features(world.declarations, world.inspections)
