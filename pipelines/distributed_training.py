@@ -99,6 +99,11 @@ def _fit(
     import dask.dataframe as dd
 
     x, y, weights = data
+    # Rows are dealt out in turn (row i to partition i mod n), so every partition spans the
+    # whole period: each LightGBM rank bins its share of the features from its own rows, and
+    # contiguous blocks would give one rank only the old rows and another only the new ones.
+    dealt = np.argsort(np.arange(len(y)) % npartitions, kind="stable")
+    x, y, weights = x.iloc[dealt], y[dealt], weights[dealt]
 
     def parts(frame: Any) -> Any:
         return dd.from_pandas(frame, npartitions=npartitions, sort=False)
