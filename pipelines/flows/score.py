@@ -20,7 +20,7 @@ from features import Snapshots
 from models.scoring import PROFILES_ONLY
 from models.selection import SelectionConfig
 from pipelines import io
-from pipelines.cluster import ClusterScores, with_cluster
+from pipelines.cluster import score_staged, with_cluster
 from pipelines.flows._runtime import get_logger, step
 from pipelines.flows.ingest import check_pseudonym_key, load_warehouse, pseudonymise_ids
 from pipelines.flows.validate import ValidationSummary, read_received, validate_table
@@ -135,19 +135,9 @@ def stage_for_cluster(
     return snapshots, files
 
 
-@step(name="score-and-select-on-dask", on_cluster=True)
-def score_distributed(
-    files: list[Path],
-    snapshots: Snapshots,
-    champion: Champion,
-    selection: SelectionConfig,
-    capacity: pd.Series | None,
-    scheduler: str,
-) -> ClusterScores:
-    """`score` on the Dask cluster of GCRISK_DASK_SCHEDULER: same functions, same table."""
-    from pipelines.cluster import score_staged
-
-    return score_staged(files, snapshots, champion, selection, capacity, scheduler=scheduler)
+#: `score` on the Dask cluster of GCRISK_DASK_SCHEDULER (same functions, same table), as a step
+#: that DaskTaskRunner sends to a worker.
+score_distributed = step(name="score-and-select-on-dask", on_cluster=True)(score_staged)
 
 
 @step(name="write-score-outputs", retries=2)
@@ -196,7 +186,7 @@ def _score_on_cluster(
     try:
         snapshots, files = stage_for_cluster(settings.warehouse_path, batch, folder)
         scored = score_distributed(
-            files, snapshots, champion, selection, capacity, settings.dask_scheduler
+            files, snapshots, champion, selection, capacity, scheduler=settings.dask_scheduler
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
