@@ -222,6 +222,17 @@ def _trained_until(labelled: pd.DataFrame) -> str:
     return str(labelled["declaration_date"].max().date()) if len(labelled) else ""
 
 
+def weighted_base_rate(y: np.ndarray, weights: np.ndarray) -> float:
+    """Share of positives among the labelled rows, weighted as in training (0 with no rows)."""
+    return float(np.average(y, weights=weights)) if len(y) else 0.0
+
+
+def enough_positives(y: np.ndarray, split: Split, config: TrainConfig) -> bool:
+    """Whether a category can have a booster: `min_positives` in the fit rows and at least two
+    in the validation window; otherwise it falls back to its base rate."""
+    return bool(y[split.fit].sum() >= config.min_positives and y[split.valid].sum() >= 2)
+
+
 def _fit_category(
     x: pd.DataFrame,
     y: np.ndarray,
@@ -230,8 +241,8 @@ def _fit_category(
     matrix: Matrix,
     config: TrainConfig,
 ) -> CategoryModel:
-    base_rate = float(np.average(y, weights=weights)) if len(y) else 0.0
-    if y[split.fit].sum() < config.min_positives or y[split.valid].sum() < 2:
+    base_rate = weighted_base_rate(y, weights)
+    if not enough_positives(y, split, config):
         return CategoryModel(booster=None, base_rate=base_rate)
     params = {
         "objective": "binary",

@@ -27,7 +27,14 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, log_loss
 
 from models.risk_model import CategoryModel, Matrix, RiskModel
-from models.training import TrainConfig, _platt, assemble_model, training_problem
+from models.training import (
+    TrainConfig,
+    _platt,
+    assemble_model,
+    enough_positives,
+    training_problem,
+    weighted_base_rate,
+)
 from pipelines.distributed import client_workers
 
 
@@ -139,8 +146,8 @@ def _fit_category(
     config: TrainConfig,
     npartitions: int,
 ) -> CategoryModel:
-    base_rate = float(np.average(y, weights=weights)) if len(y) else 0.0
-    if y[split.fit].sum() < config.min_positives or y[split.valid].sum() < 2:
+    base_rate = weighted_base_rate(y, weights)
+    if not enough_positives(y, split, config):
         return CategoryModel(booster=None, base_rate=base_rate)
     fit, valid = split.fit, split.valid
     stopped = _fit(
