@@ -216,6 +216,25 @@ class PrefectStack:
             time.sleep(POLL_SECONDS)
         raise TimeoutError(f"flow run {flow_run_id} not completed after {deadline:.0f} s")
 
+    def wait_for_log(self, flow_run_id: str, fragment: str, *, deadline: float = 60.0) -> list[str]:
+        """Poll a flow run's logs until one contains FRAGMENT; every message then.
+
+        A run's process sends its logs in batches and flushes the last one as it exits, after
+        the run is already COMPLETED, so a test that reads them at once can miss the tail.
+        """
+        body = {"logs": {"flow_run_id": {"any_": [flow_run_id]}}, "sort": "TIMESTAMP_ASC"}
+        ends = time.monotonic() + deadline
+        while True:
+            messages = [log["message"] for log in self.api("POST", "/logs/filter", body)]
+            if any(fragment in message for message in messages):
+                return messages
+            if time.monotonic() >= ends:
+                raise TimeoutError(
+                    f"no log of flow run {flow_run_id} contains {fragment!r} after "
+                    f"{deadline:.0f} s:\n" + "\n".join(messages)
+                )
+            time.sleep(POLL_SECONDS)
+
     def stop(self) -> list[psutil.Process]:
         """Stop every child and its descendants, newest first; the processes still alive."""
         self.timings.pop("server_started_at", None)

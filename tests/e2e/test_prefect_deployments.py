@@ -186,9 +186,8 @@ def test_score_daily_on_a_dask_cluster_reports_to_the_same_api(
     body = {"task_runs": {"flow_run_id": {"any_": [run["id"]]}}}
     tasks = {t["name"].rsplit("-", 1)[0]: t for t in stack.api("POST", "/task_runs/filter", body)}
     assert tasks["score-and-select-on-dask"]["state_type"] == "COMPLETED"
-    logs = stack.api("POST", "/logs/filter", {"logs": {"flow_run_id": {"any_": [run["id"]]}}})
-    messages = [log["message"] for log in logs]
     # The step ran on a Dask worker (the task runner sent it there), not in the flow's process.
+    messages = stack.wait_for_log(run["id"], "on Dask (Dask worker tcp://")
     assert sum("on Dask (Dask worker tcp://" in m for m in messages) == 1, "\n".join(messages)
     dask_scores = pd.read_parquet(Path(config["out"]) / "scores.parquet")
     pandas_scores = pd.read_parquet(pandas_out / "scores.parquet")
