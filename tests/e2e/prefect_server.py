@@ -20,11 +20,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psutil
 
@@ -33,6 +33,7 @@ PREFECT = str(Path(sys.executable).with_name("prefect"))
 FAILED_STATES = {"FAILED", "CRASHED", "CANCELLED", "CANCELLING"}
 POLL_SECONDS = 0.5
 GRACE_SECONDS = 15.0
+Answer = TypeVar("Answer")
 
 
 def free_port() -> int:
@@ -203,36 +204,72 @@ class PrefectStack:
 
     def wait_for_flow_run(self, flow_run_id: str, *, deadline: float = 300.0) -> dict[str, Any]:
         """Poll a flow run until it is COMPLETED; fail fast on a failed state or a dead worker."""
-        ends = time.monotonic() + deadline
-        while time.monotonic() < ends:
-            run = self.api("GET", f"/flow_runs/{flow_run_id}")
-            if run["state_type"] == "COMPLETED":
-                return dict(run)
+
+        def completed(run: dict[str, Any]) -> bool:
             if run["state_type"] in FAILED_STATES:
                 raise RuntimeError(f"flow run ended {run['state_type']}: {run['state']}")
             for child in self.children:
                 if child.process.poll() is not None:
                     raise RuntimeError(f"{child.name} exited ({child.process.returncode})")
-            time.sleep(POLL_SECONDS)
-        raise TimeoutError(f"flow run {flow_run_id} not completed after {deadline:.0f} s")
+            return bool(run["state_type"] == "COMPLETED")
 
-    def wait_for_log(self, flow_run_id: str, fragment: str, *, deadline: float = 60.0) -> list[str]:
-        """Poll a flow run's logs until one contains FRAGMENT; every message then.
+        return self.poll(
+            f"COMPLETED state of flow run {flow_run_id}",
+            lambda: dict(self.api("GET", f"/flow_runs/{flow_run_id}")),
+            completed,
+            deadline=deadline,
+        )
+
+    def wait_for_logs(
+        self, flow_run_id: str, fragment: str, *, deadline: float = 60.0
+    ) -> list[str]:
+        """A flow run's log messages, oldest first, once one of them contains FRAGMENT.
 
         A run's process sends its logs in batches and flushes the last one as it exits, after
         the run is already COMPLETED, so a test that reads them at once can miss the tail.
         """
         body = {"logs": {"flow_run_id": {"any_": [flow_run_id]}}, "sort": "TIMESTAMP_ASC"}
+        return self.poll(
+            f"a log of flow run {flow_run_id} containing {fragment!r}",
+            lambda: [log["message"] for log in self.api("POST", "/logs/filter", body)],
+            lambda messages: any(fragment in message for message in messages),
+            deadline=deadline,
+        )
+
+    def wait_for_task_runs(
+        self, flow_run_id: str, name: str, *, deadline: float = 60.0
+    ) -> dict[str, dict[str, Any]]:
+        """A flow run's task runs by name (without the run suffix), once NAME is terminal.
+
+        Task runs report their states as events, which the server records on its own time.
+        """
+        body = {"task_runs": {"flow_run_id": {"any_": [flow_run_id]}}}
+        return self.poll(
+            f"a terminal state of task run {name!r} of flow run {flow_run_id}",
+            lambda: {
+                run["name"].rsplit("-", 1)[0]: run
+                for run in self.api("POST", "/task_runs/filter", body)
+            },
+            lambda runs: runs.get(name, {}).get("state_type") in FAILED_STATES | {"COMPLETED"},
+            deadline=deadline,
+        )
+
+    def poll(
+        self,
+        what: str,
+        fetch: Callable[[], Answer],
+        done: Callable[[Answer], bool],
+        *,
+        deadline: float,
+    ) -> Answer:
+        """FETCH until DONE holds of its answer; TimeoutError (with the last answer) at DEADLINE."""
         ends = time.monotonic() + deadline
         while True:
-            messages = [log["message"] for log in self.api("POST", "/logs/filter", body)]
-            if any(fragment in message for message in messages):
-                return messages
+            answer = fetch()
+            if done(answer):
+                return answer
             if time.monotonic() >= ends:
-                raise TimeoutError(
-                    f"no log of flow run {flow_run_id} contains {fragment!r} after "
-                    f"{deadline:.0f} s:\n" + "\n".join(messages)
-                )
+                raise TimeoutError(f"no {what} after {deadline:.0f} s; last seen: {answer!r}")
             time.sleep(POLL_SECONDS)
 
     def stop(self) -> list[psutil.Process]:

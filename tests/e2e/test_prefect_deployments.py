@@ -183,11 +183,10 @@ def test_score_daily_on_a_dask_cluster_reports_to_the_same_api(
         )
         run = stack.wait_for_flow_run(flow_run_id(output), deadline=300)
     stack.timings["run on dask"] = _seconds(run, "start_time", "end_time")
-    body = {"task_runs": {"flow_run_id": {"any_": [run["id"]]}}}
-    tasks = {t["name"].rsplit("-", 1)[0]: t for t in stack.api("POST", "/task_runs/filter", body)}
+    tasks = stack.wait_for_task_runs(run["id"], "score-and-select-on-dask")
     assert tasks["score-and-select-on-dask"]["state_type"] == "COMPLETED"
     # The step ran on a Dask worker (the task runner sent it there), not in the flow's process.
-    messages = stack.wait_for_log(run["id"], "on Dask (Dask worker tcp://")
+    messages = stack.wait_for_logs(run["id"], "on Dask (Dask worker tcp://")
     assert sum("on Dask (Dask worker tcp://" in m for m in messages) == 1, "\n".join(messages)
     dask_scores = pd.read_parquet(Path(config["out"]) / "scores.parquet")
     pandas_scores = pd.read_parquet(pandas_out / "scores.parquet")
