@@ -4,8 +4,8 @@ Batch scoring: the flow process validates and stores the batch, builds the histo
 from the warehouse, and stages the batch as Parquet files of `STAGE_ROWS` rows under
 `$GCRISK_HOME/staging/` (shared storage on a real cluster). `score_staged` then maps the feature,
 model and profile functions over those files on the cluster
-(`pipelines.distributed.score_partitioned`), with one global selection, and sums per-partition
-bin counts for feature drift (`feature_drift`).
+(`pipelines.distributed.score_partitioned`), with one global selection and feature drift from
+per-partition bin counts.
 
 Prefect: flows with steps declared `on_cluster` get `prefect_dask.DaskTaskRunner` on the same
 scheduler (`with_cluster`), so those steps run on a Dask worker and open their client from there
@@ -35,7 +35,6 @@ from pipelines import io
 from pipelines.distributed import (
     client_workers,
     dask_client,
-    feature_drift,
     read_files,
     score_partitioned,
 )
@@ -106,14 +105,12 @@ def score_staged(
     """Score the staged batch on the cluster: the same table as pandas, and its feature drift."""
     from features import describe
 
-    model = champion.model
     with cluster_client(scheduler) as client:
-        frame = read_files(files)
-        table = score_partitioned(
-            frame,
+        scored = score_partitioned(
+            read_files(files),
             snapshots,
             client=client,
-            model=model,
+            model=champion.model,
             profiles=packaged_profiles(),
             describe=describe,
             selection=selection,
@@ -122,12 +119,7 @@ def score_staged(
             scored_at=pd.Timestamp(utc_now().replace(tzinfo=None)),
             npartitions=client_workers(client),
         )
-        drift = (
-            feature_drift(frame, snapshots, client=client, reference=model.reference).round(4)
-            if model is not None and model.reference is not None
-            else pd.Series(dtype="float64")
-        )
-    return ClusterScores(table, drift, where_am_i())
+    return ClusterScores(scored.table, scored.drift.round(4), where_am_i())
 
 
 def where_am_i() -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,16 @@ from pipelines.partitions import canonical_partition, partition_files
 #: Columns the client needs for the global selection (everything else stays on the workers).
 POOL_COLUMNS = ["declaration_id", "risk_score", "mandatory", "advisory", "customs_office"]
 DRIFT_DTYPES = {"feature": "str", "bin": "int64", "rows": "int64"}
+_NO_COUNTS = pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in DRIFT_DTYPES.items()})
+
+
+@dataclass(frozen=True)
+class PartitionedScores:
+    """The canonical score table of a batch, and the PSI of each model feature against the
+    model's training reference (largest first; empty without a model or reference)."""
+
+    table: pd.DataFrame
+    drift: pd.Series
 
 
 @contextmanager
@@ -90,13 +101,15 @@ def _mandatory_advisory(fired: pd.DataFrame, profiles: ProfileSet) -> pd.DataFra
     )
 
 
-def score_partition(
+def score_and_count(
     batch: pd.DataFrame,
     snapshots: Snapshots,
     model_spec: dict[str, Any] | None,
     profiles: ProfileSet,
-) -> pd.DataFrame:
-    """Probabilities, fired profiles and selection inputs of one partition (pure pandas)."""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One partition's probabilities, fired profiles and selection inputs, and the rows per bin
+    of each model feature against the model's drift reference (`feature`, `bin`, `rows`; empty
+    without one): the features are built once for both."""
     # Dask may hand over text as NA-valued strings; the feature functions expect canonical dtypes.
     features = _features(canonical_partition(batch), snapshots)
     fired = fire(features, profiles)
@@ -105,7 +118,7 @@ def score_partition(
         model.predict(features) if model is not None else profile_scores(fired, profiles)
     )
     risk = probabilities["risk_score"] if model is not None else np.nan
-    return pd.concat(
+    scores = pd.concat(
         [features[["declaration_id", "customs_office"]], probabilities.drop(columns="risk_score")],
         axis=1,
     ).assign(
@@ -113,6 +126,8 @@ def score_partition(
         **_mandatory_advisory(fired, profiles),
         rules_fired=fired_ids(fired),
     )
+    reference = model.reference if model is not None else None
+    return scores, _bin_counts(features, reference)
 
 
 def reasons_partition(
@@ -140,32 +155,25 @@ def reasons_partition(
     ).astype({"reasons": "str"})
 
 
-def drift_partition(
-    batch: pd.DataFrame, snapshots: Snapshots, reference: dict[str, Any]
-) -> pd.DataFrame:
-    """Rows per bin of each referenced feature in one partition (`feature`, `bin`, `rows`)."""
-    features = _features(canonical_partition(batch), snapshots)
-    bins = FeatureReference.from_dict(reference)
+def _bin_counts(features: pd.DataFrame, reference: FeatureReference | None) -> pd.DataFrame:
+    """Rows per bin of each referenced feature (`feature`, `bin`, `rows`): they add up over
+    partitions, so their sum gives exactly the PSI of the whole batch."""
+    if reference is None:
+        return _NO_COUNTS
     parts = [
         pd.DataFrame({"feature": name, "bin": np.arange(len(rows)), "rows": rows})
-        for name in bins.shares
+        for name in reference.shares
         if name in features
-        for rows in [bins.counts(features[name], name)]
+        for rows in [reference.counts(features[name], name)]
     ]
-    return pd.concat(parts, ignore_index=True).astype(DRIFT_DTYPES)
+    return pd.concat([_NO_COUNTS, *parts], ignore_index=True).astype(DRIFT_DTYPES)
 
 
-def feature_drift(
-    batch: Any, snapshots: Snapshots, *, client: Any, reference: FeatureReference
-) -> pd.Series:
-    """PSI of every model feature of the batch against `reference`, as pandas computes it."""
-    frame = _as_dask(batch, npartitions=client_workers(client))
-    [snapshots_f] = client.scatter([snapshots], broadcast=True, hash=False)
-    meta = pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in DRIFT_DTYPES.items()})
-    counts = frame.map_partitions(
-        drift_partition, snapshots_f, reference.to_dict(), meta=meta
-    ).compute()
-    summed = counts.groupby(["feature", "bin"], sort=True)["rows"].sum()
+def _psi(counts: list[pd.DataFrame], reference: FeatureReference | None) -> pd.Series:
+    """PSI of every model feature from the partitions' bin counts (empty without a reference)."""
+    if reference is None:
+        return pd.Series(dtype="float64")
+    summed = pd.concat(counts).groupby(["feature", "bin"], sort=True)["rows"].sum()
     return reference.psi_of_counts(
         {str(name): rows.to_numpy() for name, rows in summed.groupby(level="feature")}
     )
@@ -213,8 +221,9 @@ def score_partitioned(
     model_version: str = PROFILES_ONLY,
     scored_at: pd.Timestamp,
     npartitions: int = 2,
-) -> pd.DataFrame:
-    """The canonical score table of `batch`, equal to `score_batch` on the same rows.
+) -> PartitionedScores:
+    """The canonical score table of `batch`, equal to `score_batch` on the same rows, and the
+    batch's feature drift against the model's reference, equal to pandas' PSI.
 
     Args:
         batch: canonical declarations, a pandas frame (split into `npartitions`) or a
@@ -225,16 +234,26 @@ def score_partitioned(
             as in `models.scoring.score_batch`.
         npartitions: partitions of a pandas `batch`.
     """
+    import dask
+    import dask.dataframe as dd
+
     frame = _as_dask(batch, npartitions=npartitions)
     spec = model.to_dict() if model is not None else None
     # Big inputs go to every worker once, not once per task. Keys are unique (hash=False): with
-    # content keys, scattering the same snapshots again (for drift) shares this key, and
-    # releasing one set of futures drops the data under the other.
+    # content keys, scattering the same inputs again shares their key, and releasing one set of
+    # futures drops the data under the other.
     snapshots_f, spec_f = client.scatter([snapshots, spec], broadcast=True, hash=False)
     sample = frame.partitions[0].head(2, compute=True)
-    meta = score_partition(sample, snapshots, spec, profiles).iloc[:0]
-    partial = frame.map_partitions(score_partition, snapshots_f, spec_f, profiles, meta=meta)
-    partial = client.persist(partial)
+    meta = score_and_count(sample, snapshots, spec, profiles)[0].iloc[:0]
+    # One pass per partition gives its scores and its drift bin counts, kept on the workers.
+    passes = [
+        dask.delayed(score_and_count, nout=2)(part, snapshots_f, spec_f, profiles)
+        for part in frame.to_delayed()
+    ]
+    kept = client.persist([*(scores for scores, _ in passes), *(counts for _, counts in passes)])
+    partial = dd.from_delayed(kept[: len(passes)], meta=meta, verify_meta=False)
+    reference = model.reference if model is not None else None
+    drift = _psi(client.gather(client.compute(kept[len(passes) :])), reference)
     pool = partial[POOL_COLUMNS].compute().reset_index(drop=True)
     lanes = global_lanes(pool, selection, capacity_per_office)
     flagged = pd.Index(pool.loc[lanes["lane"].isin(["red", "yellow"]), "declaration_id"])
@@ -252,4 +271,4 @@ def score_partitioned(
     )
     # Text as pandas' default "str" dtype, whatever string dtype Dask carried it in.
     text = {c.name: "str" for c in SCORE_COLUMNS if PANDAS_DTYPES[c.type] == "str"}
-    return table.astype(text)[[column.name for column in SCORE_COLUMNS]]
+    return PartitionedScores(table.astype(text)[[column.name for column in SCORE_COLUMNS]], drift)

@@ -103,17 +103,26 @@ def _assert_same(dask_scores: pd.DataFrame, pandas_scores: pd.DataFrame) -> None
     pd.testing.assert_frame_equal(dask_scores[exact], pandas_scores[exact])
 
 
-def test_dask_scores_lanes_and_reasons_equal_pandas(client: Any, world: World) -> None:
+def test_dask_scores_lanes_reasons_and_drift_equal_pandas(client: Any, world: World) -> None:
+    from features import build_scoring_features
+    from features.catalogue import model_feature_names
     from pipelines.distributed import score_partitioned
 
     dates = world.declarations["declaration_date"]
     batch = world.declarations[dates.dt.strftime("%Y-%m") == AUGUST].reset_index(drop=True)
     inputs = _inputs(world, batch)
     expected = _pandas_scores(world, batch, inputs)
-    scores = score_partitioned(
+    scored = score_partitioned(
         batch, client=client, model=world.model, model_version="7", npartitions=3, **inputs
     )
+    scores = scored.table
     _assert_same(scores, expected)
+    # Drift from the partitions' bin counts, gathered in the scoring pass, is pandas' PSI.
+    features = build_scoring_features(batch, inputs["snapshots"])
+    assert world.model.reference is not None
+    pandas_drift = world.model.reference.psi(features)
+    assert len(scored.drift) == len(model_feature_names())
+    pd.testing.assert_series_equal(scored.drift.sort_index(), pandas_drift.sort_index())
     # Selection is global: the red lane holds exactly the batch's capacity, not 3 quotas.
     assert scores["selected"].sum() == round(0.05 * len(batch))
     assert (scores.loc[scores["lane"] == "green", "reasons"] == "").all()
@@ -172,7 +181,7 @@ def test_dask_scoring_of_parquet_months_with_office_capacity_equals_pandas(
         model_version="7",
         capacity_per_office=capacity,
         **inputs,
-    )
+    ).table
     _assert_same(scores, expected)
     assert scores["selected"].sum() == capacity.sum()
 
