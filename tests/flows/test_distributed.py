@@ -1,7 +1,9 @@
-"""Dask scoring on a two-worker LocalCluster gives the pandas score table; month partitions."""
+"""Dask scoring on a two-worker LocalCluster, and on a scheduler and workers started as separate
+programs, gives the pandas score table; month partitions; training with lightgbm.dask."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,46 @@ def client() -> Iterator[Any]:
 
     with dask_client("local", workers=2, threads=1) as connected:
         yield connected
+
+
+@pytest.fixture(scope="module")
+def external_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A client of a cluster started the way an existing one is: `dask scheduler` and
+    `dask worker` (two single-threaded worker processes) as separate programs, sharing nothing
+    with the test process but the network and the installed packages."""
+    import subprocess
+    import sys
+
+    from distributed import Client
+
+    from tests.e2e.prefect_server import free_port, stop_tree
+
+    address = f"tcp://127.0.0.1:{free_port()}"
+    dask = str(Path(sys.executable).with_name("dask"))
+    log = (tmp_path_factory.mktemp("dask-cluster") / "cluster.log").open("wb")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GCRISK_")}
+    commands = [
+        [dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1]],
+        [dask, "worker", address, "--nworkers", "2", "--nthreads", "1", "--memory-limit", "3GB"],
+    ]
+    started = [
+        subprocess.Popen(
+            [*command, "--no-dashboard"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**env, "OMP_WAIT_POLICY": "PASSIVE"},
+            start_new_session=True,
+        )
+        for command in commands
+    ]
+    try:
+        with Client(address, timeout=60) as connected:
+            connected.wait_for_workers(2, timeout=120)
+            yield connected
+    finally:
+        leftovers = [p for process in reversed(started) for p in stop_tree(process)]
+        log.close()
+        assert not leftovers, leftovers
 
 
 @pytest.fixture(scope="module")
@@ -202,14 +244,20 @@ def test_dask_scheduler_setting(monkeypatch: pytest.MonkeyPatch) -> None:
         Settings()
 
 
+@pytest.mark.parametrize("cluster", ["client", "external_cluster"])
 def test_score_flow_on_the_cluster_writes_the_pandas_scores(
-    client: Any,
+    cluster: str,
+    request: pytest.FixtureRequest,
     scoring_world: Any,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """On the tests' LocalCluster and on a scheduler and workers started as separate programs
+    (`GCRISK_DASK_SCHEDULER=tcp://...`, as for an existing cluster)."""
     import json
     import shutil
+
+    from distributed import get_task_stream
 
     from features.catalogue import model_feature_names
     from pipelines.flows._runtime import run_flow
@@ -218,6 +266,7 @@ def test_score_flow_on_the_cluster_writes_the_pandas_scores(
 
     file = write_csv_text(scoring_world.first_half, tmp_path / "batch.csv")
     monkeypatch.delenv("GCRISK_PSEUDONYM_KEY", raising=False)
+    client = request.getfixturevalue(cluster)
     tables, summaries = {}, {}
     for name, scheduler in (("pandas", ""), ("dask", client.scheduler.address)):
         home = tmp_path / name
@@ -225,7 +274,15 @@ def test_score_flow_on_the_cluster_writes_the_pandas_scores(
         monkeypatch.setenv("GCRISK_HOME", str(home))
         monkeypatch.setenv("GCRISK_DASK_SCHEDULER", scheduler)
         config = ScoreConfig(file=file, out=tmp_path / f"out-{name}", today=WORLD_TODAY)
-        run_flow(score_flow, config)
+        with get_task_stream(client) as stream:
+            run_flow(score_flow, config)
+        # The batch (one staged file) was scored on this cluster's workers only when the
+        # setting said so.
+        scored_on = {t["worker"] for t in stream.data if "score_and_count" in str(t["key"])}
+        if name == "dask":
+            assert len(scored_on) == 1 and scored_on <= set(client.scheduler_info()["workers"])
+        else:
+            assert not scored_on
         tables[name] = pd.read_parquet(tmp_path / f"out-{name}" / "scores.parquet")
         summaries[name] = json.loads((tmp_path / f"out-{name}" / "summary.json").read_text())
     pandas_scores, dask_scores = (t.drop(columns="scored_at") for t in tables.values())
