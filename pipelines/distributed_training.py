@@ -19,6 +19,8 @@ the boosting runs on the cluster (`DaskLGBMClassifier`, data-parallel trees). Wh
 
 from __future__ import annotations
 
+import logging
+import warnings
 from typing import Any
 
 import lightgbm as lgb
@@ -51,6 +53,7 @@ def train_on_cluster(
     """`train_risk_model` with each category's booster fitted by `lightgbm.dask` on `client`
     (`npartitions`, default one per worker, is the number of LightGBM ranks)."""
     npartitions = npartitions or client_workers(client)
+    lgb.register_logger(_LightGBMMessages())
     rows, matrix, x, split = training_problem(
         features, inspections, feature_names=feature_names, config=config, categorical=categorical
     )
@@ -72,6 +75,24 @@ def train_on_cluster(
 
 #: Granularity of the after-the-fact choice of the number of rounds.
 STEP = 5
+_LOG = logging.getLogger("lightgbm")
+
+
+class _LightGBMMessages:
+    """Where LightGBM's Python-side messages go (`lgb.register_logger`) once a cluster fit ran.
+
+    Info lines (lightgbm.dask prints how it found ports on every fit, on the CLI's stdout) become
+    DEBUG records of the `lightgbm` logger. Warnings stay warnings, except "Parameter n_jobs will
+    be ignored.", which lightgbm.dask gives on every fit because its own scikit-learn wrapper
+    always passes `n_jobs`.
+    """
+
+    def info(self, message: str) -> None:
+        _LOG.debug(message)
+
+    def warning(self, message: str) -> None:
+        if message.strip() != "Parameter n_jobs will be ignored.":
+            warnings.warn(message, stacklevel=3)
 
 
 def _classifier(client: Any, config: TrainConfig, rounds: int) -> Any:

@@ -320,7 +320,11 @@ def test_prefect_task_runner_follows_the_setting(monkeypatch: pytest.MonkeyPatch
     assert with_cluster(nothing) is nothing
 
 
-def test_training_on_dask_gives_a_model_of_the_same_quality(client: Any, world: World) -> None:
+def test_training_on_dask_gives_a_model_of_the_same_quality(
+    client: Any, world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import warnings
+
     from sklearn.metrics import average_precision_score
 
     from features import build_training_features
@@ -338,8 +342,13 @@ def test_training_on_dask_gives_a_model_of_the_same_quality(client: Any, world: 
         "config": TrainConfig(valid_days=45, gap_days=7, num_boost_round=60, learning_rate=0.1),
     }
     fit_features = build_training_features(history, known)
-    model = train_on_cluster(fit_features, known, **options)
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        model = train_on_cluster(fit_features, known, **options)
     assert set(model.models) == set(world.model.models)
+    # lightgbm.dask's chatter on every fit (ports found, n_jobs ignored) stays out of the CLI.
+    assert "random open ports" not in capsys.readouterr().out
+    assert not [w for w in warned if "n_jobs" in str(w.message)]
     # Quality on August's inspected declarations (never seen by either model).
     features = build_training_features(world.declarations, world.inspections)
     august = features[features["declaration_date"] >= cutoff]
