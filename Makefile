@@ -14,7 +14,7 @@ UV := $(shell command -v uv 2>/dev/null)
 ifeq ($(UV),)
 UV := $(shell python3 -m pip install --quiet uv >/dev/null 2>&1; echo python3 -m uv)
 endif
-PACKAGES := data_contracts simulation features models pipelines
+PACKAGES := data_contracts simulation features models casestudy pipelines
 ENV_STAMP := .venv/.synced
 
 .PHONY: help env demo test check lint format typecheck layers bench clean

@@ -4,7 +4,7 @@ For each world seed: simulate a world, build the training features once, train t
 on what was known before the last `--test-months` (`TrainConfig(until=cut)` defaults), three ways:
 
   pandas        `models.training.train_risk_model` (early stopping, one machine)
-  dask          `pipelines.distributed_training.train_on_cluster` on a 2-worker LocalCluster,
+  dask          `pipelines.cluster.training.train_on_cluster` on a 2-worker LocalCluster,
                 one LightGBM rank per worker (what `GCRISK_DASK_SCHEDULER` gives)
   dask-1-rank   the same with one partition, hence one rank (the control: the cluster code
                 without data-parallel trees)
@@ -41,7 +41,7 @@ def world_quality(seed: int, args: argparse.Namespace, client: Any) -> dict[str,
 
     from features import build_training_features, categorical_feature_names, model_feature_names
     from models.training import TrainConfig, train_risk_model
-    from pipelines.distributed_training import train_on_cluster
+    from pipelines.cluster.training import train_on_cluster
     from simulation import WorldConfig, simulate
 
     world = simulate(
@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument("--illicit-share", type=float, default=0.03)
     parser.add_argument("--inspection-rate", type=float, default=0.08)
     args = parser.parse_args()
-    from pipelines.distributed import dask_client
+    from pipelines.cluster.scoring import dask_client
 
     watch = Stopwatch()
     rows = {}

@@ -58,8 +58,8 @@ MAX_PSI = 0.1
 
 def import_splits(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict]]:
     """The three files through `gcrisk import`'s flow; declarations, inspections, counts."""
-    from pipelines.flows._runtime import run_flow
     from pipelines.flows.import_table import ImportConfig, import_flow
+    from pipelines.runtime import run_flow
 
     declarations, inspections, counts = [], [], {}
     for split in SPLITS:

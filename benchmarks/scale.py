@@ -11,8 +11,9 @@ Setup (cached in --work, default /tmp/gcrisk-bench-scale):
 Measured, each run in a fresh process (peak RSS is per run):
 - pandas: read the files, `build_scoring_features`, `score_batch` and the feature drift (as the
   score flow does);
-- dask: a fresh `LocalCluster` (2 workers x 1 thread), `pipelines.cluster.score_staged` over the
-  files (one partition per file: what the score flow's on-cluster step runs, drift included),
+- dask: a fresh `LocalCluster` (2 workers x 1 thread), `pipelines.cluster.wiring.score_staged`
+  over the files (one partition per file: what the score flow's on-cluster step runs, drift
+  included),
   peak RSS of the client and of each worker (`resource.getrusage` run on the workers through
   `client.run`).
 Then, per mode, seconds per million rows at each size and how much longer 4x the rows took.
@@ -146,9 +147,9 @@ def _worker_peak_gb() -> float:
 
 
 def _run_dask(work: Path, size: int) -> dict[str, Any]:
-    from pipelines.cluster import score_staged
-    from pipelines.distributed import dask_client
-    from pipelines.scoring_run import Champion
+    from pipelines.cluster.scoring import dask_client
+    from pipelines.cluster.wiring import score_staged
+    from pipelines.storage.tracking import Champion
 
     files, inputs = _batch_files(work, size), _inputs(work)
     champion = Champion(model=inputs["model"], version="bench", fingerprint="bench")

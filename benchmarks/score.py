@@ -52,7 +52,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "pseudonymise": ("pipelines.flows.score", "pseudonymise_ids"),
     "upsert": ("pipelines.flows.score", "load_warehouse"),
     "load_champion": ("pipelines.flows.score", "champion_model"),
-    "read_history": ("pipelines.warehouse", "Warehouse.read"),
+    "read_history": ("pipelines.storage.warehouse", "Warehouse.read"),
     "snapshots": ("features", "build_snapshots"),
     "features": ("features", "build_scoring_features"),
     "model": ("models.scoring", "RiskModel.predict"),
@@ -61,9 +61,9 @@ STAGES: dict[str, tuple[str, str]] = {
     "reasons_profiles": ("models.scoring", "profile_reasons"),
     "reasons_model": ("models.scoring", "model_reasons"),
     "reasons_merge": ("models.scoring", "merge_reasons"),
-    "write_parquet": ("pipelines.io", "write_parquet"),
-    "write_csv": ("pipelines.io", "write_csv"),
-    "report": ("pipelines.scoring_run", "render_score_report"),
+    "write_parquet": ("pipelines.storage.io", "write_parquet"),
+    "write_csv": ("pipelines.storage.io", "write_csv"),
+    "report": ("pipelines.steps.scoring", "render_score_report"),
     "store_scores": ("pipelines.flows.score", "store_scores"),
     "mlflow": ("pipelines.flows.score", "log_scoring_run"),
 }
@@ -121,8 +121,8 @@ def _simulate(work: Path, declarations: int, history: int) -> dict[str, Any]:
 
 
 def _build_home(work: Path) -> dict[str, Any]:
-    from pipelines.flows._runtime import run_flow
     from pipelines.flows.ingest import IngestConfig, ingest_flow
+    from pipelines.runtime import run_flow
 
     figures: dict[str, Any] = {}
     for kind, name in (("declarations", "history"), ("inspections", "known")):
@@ -143,8 +143,8 @@ def _register_champion(home: Path) -> str:
     from features import build_training_features
     from features.catalogue import categorical_feature_names, model_feature_names
     from models.training import TrainConfig, train_risk_model
-    from pipelines import tracking
     from pipelines.settings import Settings
+    from pipelines.storage import tracking
     from simulation import WorldConfig, simulate
 
     small = simulate(WorldConfig(declarations=200_000, months=24, seed=SEED + 1))
@@ -200,8 +200,8 @@ def _timed(
 
 def _score(batch: Path, out: Path, attribution: str) -> dict[str, Any]:
     started = time.perf_counter()
-    from pipelines.flows._runtime import run_flow
     from pipelines.flows.score import ScoreConfig, score_flow
+    from pipelines.runtime import run_flow
 
     _warm_up()
     imports = time.perf_counter() - started

@@ -66,7 +66,7 @@ def _stage_validate(path: Path) -> dict[str, object]:
         import datetime
 
         from data_contracts.validation import validate
-        from pipelines.io import read_table
+        from pipelines.storage.io import read_table
 
         _warm_up()
     with watch.stage("read"):
@@ -82,8 +82,8 @@ def _stage_ingest(path: Path) -> dict[str, object]:
     with watch.stage("imports"):
         import datetime
 
-        from pipelines.flows._runtime import run_flow
         from pipelines.flows.ingest import IngestConfig, ingest_flow
+        from pipelines.runtime import run_flow
 
         _warm_up()
     config = IngestConfig(file=path, kind="declarations", today=datetime.date.fromisoformat(TODAY))

@@ -140,7 +140,7 @@ def _describe(error: Exception) -> tuple[str, int]:
     import pydantic
 
     from data_contracts.coercion import TableError
-    from pipelines.warehouse import WarehouseError
+    from pipelines.storage.warehouse import WarehouseError
 
     if isinstance(error, pydantic.ValidationError):
         return _validation_message(error), USAGE_ERROR

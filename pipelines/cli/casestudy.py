@@ -23,7 +23,7 @@ app.add_typer(casestudy_app, name="casestudy")
 @casestudy_app.command("list")
 def casestudy_list() -> None:
     """List the case studies (scenario names) and the scheme each one plants."""
-    from pipelines.casestudy import brief, case_study_names
+    from casestudy import brief, case_study_names
 
     for name in case_study_names():
         typer.echo(f"{name:<28} {brief(name).title}")
@@ -38,9 +38,9 @@ def casestudy_build(
 ) -> None:
     """Build a trainer pack: officers/ (batch, scores, report, exercises) and trainer/ (answers)."""
     with progress(f"building case study {name}"):
-        from pipelines.casestudy import case_study_names
-        from pipelines.flows._runtime import run_flow
+        from casestudy import case_study_names
         from pipelines.flows.casestudy import CaseStudyBuildConfig, casestudy_flow
+        from pipelines.runtime import run_flow
 
         if name not in case_study_names():
             raise UserError(f"unknown case study {name!r}; known: {', '.join(case_study_names())}")

@@ -30,8 +30,8 @@ def validate(
 ) -> None:
     """Validate FILE: write valid.parquet, quarantine.parquet and validation.json to --out."""
     with progress(f"validating {file.name}"):
-        from pipelines.flows._runtime import run_flow
         from pipelines.flows.validate import ValidateConfig, validate_flow
+        from pipelines.runtime import run_flow
 
         config = ValidateConfig(file=file, kind=kind.value, out=out, today=as_day(today))
         summary = run_flow(validate_flow, config)
@@ -47,8 +47,8 @@ def ingest(
 ) -> None:
     """Validate FILE, keep its bad rows in quarantine and upsert the rest into the warehouse."""
     with progress(f"ingesting {file.name}"):
-        from pipelines.flows._runtime import run_flow
         from pipelines.flows.ingest import IngestConfig, ingest_flow
+        from pipelines.runtime import run_flow
 
         config = IngestConfig(file=file, kind=kind.value, today=as_day(today))
         summary = run_flow(ingest_flow, config)
@@ -71,7 +71,7 @@ def export(
     ] = None,
 ) -> None:
     """Export the warehouse's declarations as month-partitioned Parquet (for a Dask cluster)."""
-    from pipelines.partitions import PARTITION_COLUMN, export_declarations
+    from pipelines.storage.partitions import PARTITION_COLUMN, export_declarations
 
     settings = Settings()
     if not settings.warehouse_path.exists():
@@ -99,8 +99,8 @@ def import_table(
     """Map a foreign export to canonical declarations (and inspections) through a mapping."""
     with progress(f"importing {file.name}"):
         from data_contracts.mappings import MappingError
-        from pipelines.flows._runtime import run_flow
         from pipelines.flows.import_table import ImportConfig, import_flow
+        from pipelines.runtime import run_flow
 
         config = ImportConfig(file=file, mapping=mapping, out=out, today=as_day(today))
         try:
@@ -134,8 +134,8 @@ def simulate(
 ) -> None:
     """Simulate a customs world: declarations, inspections, truth (.parquet) and world.json."""
     with progress(f"simulating {declarations:,} declarations"):
-        from pipelines.flows._runtime import run_flow
         from pipelines.flows.simulate import SimulateConfig, known_scenarios, simulate_flow
+        from pipelines.runtime import run_flow
 
         if scenario is not None and scenario not in known_scenarios():
             known = ", ".join(known_scenarios())

@@ -36,8 +36,8 @@ def score(
     today: Today = None,
 ) -> None:
     """Score a batch: lanes within capacity, reasons, scores, quarantine, report, summary."""
-    from pipelines.flows._runtime import run_flow
     from pipelines.flows.score import ScoreConfig, score_flow
+    from pipelines.runtime import run_flow
 
     config = ScoreConfig(
         file=file,
@@ -73,8 +73,8 @@ def feedback(
     today: Today = None,
 ) -> None:
     """Take in inspection results; report conflicts and hit rates by lane, reason, profile."""
-    from pipelines.flows._runtime import run_flow
     from pipelines.flows.feedback import FeedbackConfig, feedback_flow
+    from pipelines.runtime import run_flow
 
     config = FeedbackConfig(file=file, out=out, today=as_day(today))
     with progress(f"reading results from {file.name}"):
@@ -130,8 +130,8 @@ def monitor(
     ] = False,
 ) -> None:
     """Feature and score drift, and the share of violations targeting misses; alerts."""
-    from pipelines.flows._runtime import run_flow
     from pipelines.flows.monitor import MonitorConfig, monitor_flow
+    from pipelines.runtime import run_flow
 
     config = MonitorConfig(
         since=as_day(since),
@@ -182,8 +182,8 @@ def demo(
 
     demo_home = Settings().demo_dir
     with progress("demo"):
-        from pipelines.flows._runtime import run_flow
         from pipelines.flows.demo import DemoConfig, demo_flow
+        from pipelines.runtime import run_flow
 
         config = DemoConfig(out=demo_home, declarations=declarations, seed=seed)
         config.simulate_config().world_config()  # refuse bad options before any work

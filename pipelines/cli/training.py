@@ -43,8 +43,8 @@ def train(
     ] = None,
 ) -> None:
     """Train on the warehouse, evaluate against baselines and the champion, register in MLflow."""
-    from pipelines.flows._runtime import run_flow
     from pipelines.flows.train import TrainFlowConfig, train_flow
+    from pipelines.runtime import run_flow
 
     disabled = list(without or [])
     if mapping is not None:
@@ -88,7 +88,7 @@ def promote(
     version: Annotated[str, typer.Argument(help="Registered version of shipment-risk")],
 ) -> None:
     """Make VERSION the champion (a human decision after reading the gate)."""
-    from pipelines import tracking
+    from pipelines.storage import tracking
 
     settings = Settings()
     client = tracking.connect(settings.tracking_uri, settings.home / "mlartifacts")
@@ -113,7 +113,7 @@ def evaluate(
     import json
 
     from models.evaluation import evaluate_scores, labels_from_inspections, labels_from_truth
-    from pipelines.io import read_table
+    from pipelines.storage.io import read_table
 
     score_frame = _numeric_scores(read_table(scores))
     labels_frame = read_table(truth)

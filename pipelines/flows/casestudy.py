@@ -4,7 +4,7 @@ The pack holds two folders. `officers/` is what a trainer hands out: the batch a
 (`batch.csv`, no truth), the pipeline's scored list (`scores.csv`), the batch report and the
 exercises. `trainer/` is kept back: the answer key (Markdown, and a page with pictures), the
 world's files with the hidden truth, and the counts. Everything comes from
-`pipelines.casestudy`, the same calls the notebooks make, so pack and notebook agree.
+`casestudy`, the same calls the notebooks make, so pack and notebook agree.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import pandas as pd
 from prefect import flow
 from pydantic import BaseModel, Field
 
-from pipelines import io, report
-from pipelines.casestudy import (
+from casestudy import (
     CaseStudy,
     CaseStudyConfig,
     answer_key,
@@ -29,9 +28,11 @@ from pipelines.casestudy import (
     summary,
     title,
 )
-from pipelines.casestudy import figures as pictures
-from pipelines.flows._runtime import get_logger, step
-from pipelines.scoring_run import render_score_report
+from casestudy import figures as pictures
+from pipelines.reports import html
+from pipelines.runtime import get_logger, step
+from pipelines.steps.scoring import render_score_report
+from pipelines.storage import io
 
 
 class CaseStudyBuildConfig(BaseModel):
@@ -64,7 +65,7 @@ class CaseStudyBuildSummary(BaseModel):
 @step(name="run-case-study")
 def run_study(config: CaseStudyConfig) -> CaseStudy:
     """Simulate the scenario's world, train on its history, score its review batch."""
-    from pipelines.casestudy import run_case_study
+    from casestudy import run_case_study
 
     study = run_case_study(config)
     get_logger().info("scored %d declarations of the review batch", len(study.scores))
@@ -100,8 +101,8 @@ def answers_html(study: CaseStudy) -> str:
     """The answer key as one page with the pictures: planted shipments, answers, figures."""
     planted = planted_table(study)
     items = "".join(
-        f"<li><p><strong>{report.escape(item.question)}</strong></p>"
-        f"<p>{report.escape(item.answer)}</p></li>"
+        f"<li><p><strong>{html.escape(item.question)}</strong></p>"
+        f"<p>{html.escape(item.answer)}</p></li>"
         for item in answer_key(study)
     )
     figures = {
@@ -110,11 +111,11 @@ def answers_html(study: CaseStudy) -> str:
         "Risk score by lane, planted shipments marked": pictures.lanes_figure(study),
     }
     sections = [
-        ("Planted shipments", report.table(planted, numeric=["risk_score"])),
+        ("Planted shipments", html.table(planted, numeric=["risk_score"])),
         ("Exercise answers", f"<ol>{items}</ol>"),
-        *((name, report.figure_tag(figure, alt=name)) for name, figure in figures.items()),
+        *((name, html.figure_tag(figure, alt=name)) for name, figure in figures.items()),
     ]
-    return report.page(
+    return html.page(
         f"Answer key: {title(study.config.scenario)}",
         sections,
         subtitle="For trainers: keep this page from the officers until the debrief.",

@@ -21,12 +21,12 @@ import pandas as pd
 from prefect import flow
 from pydantic import BaseModel, Field, model_validator
 
-from pipelines import io
-from pipelines.flows._runtime import get_logger, run_flow, step
 from pipelines.flows.ingest import IngestConfig, ingest_flow
 from pipelines.flows.simulate import SimulateConfig, simulate_flow
-from pipelines.flows.validate import TableKind
+from pipelines.runtime import get_logger, run_flow, step
 from pipelines.settings import Settings
+from pipelines.steps.intake import TableKind
+from pipelines.storage import io
 
 
 class DemoConfig(BaseModel):

@@ -16,8 +16,10 @@ import pandas as pd
 from prefect import flow
 from pydantic import BaseModel, Field
 
-from pipelines import io
-from pipelines.feedback_run import (
+from data_contracts.privacy import key_fingerprint
+from pipelines.runtime import get_logger, step
+from pipelines.settings import Settings
+from pipelines.steps.feedback import (
     Triage,
     as_text,
     hit_rates,
@@ -27,12 +29,14 @@ from pipelines.feedback_run import (
     tables_json,
     triage,
 )
-from pipelines.flows._runtime import get_logger, step
-from pipelines.flows.ingest import check_pseudonym_key
-from pipelines.flows.validate import ValidationSummary, read_received, validate_table
-from pipelines.privacy import key_fingerprint
-from pipelines.settings import Settings
-from pipelines.warehouse import Warehouse, utc_now
+from pipelines.steps.intake import (
+    ValidationSummary,
+    check_pseudonym_key,
+    read_received,
+    validate_table,
+)
+from pipelines.storage import io
+from pipelines.storage.warehouse import Warehouse, utc_now
 
 
 class FeedbackConfig(BaseModel):

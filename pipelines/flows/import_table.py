@@ -36,9 +36,9 @@ from data_contracts.mappings import (
 from data_contracts.schemas import PANDAS_DTYPES, SCHEMAS
 from data_contracts.validation import REASON_COLUMN, ValidationResult
 from features.catalogue import model_feature_names
-from pipelines import io
-from pipelines.flows._runtime import get_logger, step
-from pipelines.flows.validate import read_received, validate_table
+from pipelines.runtime import get_logger, step
+from pipelines.steps.intake import read_received, validate_table
+from pipelines.storage import io
 
 ROW_COLUMN = "source_row"
 MAPPING_SUFFIXES = (".yaml", ".yml")

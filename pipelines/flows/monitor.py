@@ -17,10 +17,10 @@ import pandas as pd
 from prefect import flow
 from pydantic import BaseModel, Field
 
-from pipelines import io
-from pipelines.flows._runtime import get_logger, step
-from pipelines.monitor_report import render_monitor_report
-from pipelines.monitoring_run import (
+from pipelines.reports.monitoring import render_monitor_report
+from pipelines.runtime import get_logger, step
+from pipelines.settings import Settings
+from pipelines.steps.monitoring import (
     Thresholds,
     Window,
     alerts,
@@ -31,8 +31,8 @@ from pipelines.monitoring_run import (
     score_drift,
     window_features,
 )
-from pipelines.scoring_run import load_champion
-from pipelines.settings import Settings
+from pipelines.storage import io
+from pipelines.storage.tracking import load_champion
 
 
 class MonitorConfig(BaseModel):

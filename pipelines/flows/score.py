@@ -16,30 +16,35 @@ import pandas as pd
 from prefect import flow
 from pydantic import BaseModel, Field
 
+from data_contracts.privacy import key_fingerprint
 from features import Snapshots
 from models.scoring import PROFILES_ONLY
 from models.selection import SelectionConfig
-from pipelines import io
-from pipelines.cluster import score_staged, with_cluster
-from pipelines.flows._runtime import get_logger, step
-from pipelines.flows.ingest import check_pseudonym_key, load_warehouse, pseudonymise_ids
-from pipelines.flows.validate import ValidationSummary, read_received, validate_table
-from pipelines.privacy import key_fingerprint
-from pipelines.scoring_run import (
-    Champion,
+from pipelines.cluster.wiring import score_staged, with_cluster
+from pipelines.runtime import get_logger, step
+from pipelines.settings import Settings
+from pipelines.steps.intake import (
+    ValidationSummary,
+    check_pseudonym_key,
+    load_warehouse,
+    pseudonymise_ids,
+    read_received,
+    validate_table,
+)
+from pipelines.steps.scoring import (
     batch_snapshots,
     build_batch_features,
     capacity_per_office,
     empty_scores,
-    load_champion,
     log_scoring_run,
     read_capacity,
     score_features,
     store_scores,
     write_score_outputs,
 )
-from pipelines.settings import Settings
-from pipelines.warehouse import utc_now
+from pipelines.storage import io
+from pipelines.storage.tracking import Champion, load_champion
+from pipelines.storage.warehouse import utc_now
 
 
 class ScoreConfig(BaseModel):
@@ -127,7 +132,7 @@ def stage_for_cluster(
     warehouse: Path, batch: pd.DataFrame, folder: Path
 ) -> tuple[Snapshots, list[Path]]:
     """History snapshots as of the batch's first day, and the batch as Parquet files."""
-    from pipelines.cluster import stage_batch
+    from pipelines.cluster.wiring import stage_batch
 
     snapshots = batch_snapshots(warehouse, batch)
     files = stage_batch(batch, folder)
@@ -178,7 +183,7 @@ def _score_on_cluster(
     settings: Settings,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Stage the batch, score it on the cluster, remove the staged files; scores and drift."""
-    from pipelines.cluster import staging_folder
+    from pipelines.cluster.wiring import staging_folder
 
     selection = config.selection()
     capacity = None if daily_capacity is None else capacity_per_office(daily_capacity, batch)

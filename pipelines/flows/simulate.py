@@ -8,8 +8,8 @@ from pathlib import Path
 from prefect import flow
 from pydantic import BaseModel, Field
 
-from pipelines import io
-from pipelines.flows._runtime import get_logger, step
+from pipelines.runtime import get_logger, step
+from pipelines.storage import io
 from simulation import SCENARIOS, World, WorldConfig, simulate
 
 WORLD_FILES = ("declarations.parquet", "inspections.parquet", "truth.parquet", "world.json")

@@ -18,11 +18,11 @@ from prefect import flow
 from pydantic import BaseModel, Field, field_validator
 
 from models.risk_model import RiskModel
-from pipelines.cluster import with_cluster
-from pipelines.flows._runtime import get_logger, step
+from pipelines.cluster.wiring import with_cluster
+from pipelines.runtime import get_logger, step
 from pipelines.settings import Settings
-from pipelines.training_run import Evaluation, Plan, evaluate_candidates, log_training_run
-from pipelines.warehouse import Warehouse
+from pipelines.steps.training import Evaluation, Plan, evaluate_candidates, log_training_run
+from pipelines.storage.warehouse import Warehouse
 
 
 class TrainFlowConfig(BaseModel):
@@ -136,8 +136,8 @@ def fit_model(
         "config": TrainConfig(until=plan.fit_until, seed=config.seed, targets=config.targets),
     }
     if scheduler:
-        from pipelines.cluster import cluster_client
-        from pipelines.distributed_training import train_on_cluster
+        from pipelines.cluster.training import train_on_cluster
+        from pipelines.cluster.wiring import cluster_client
 
         with cluster_client(scheduler) as client:
             model = train_on_cluster(features, inspections, client=client, **options)

@@ -57,10 +57,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectStack]:
 @pytest.fixture(scope="module")
 def world(stack: PrefectStack) -> World:
     """Simulate 8 months, ingest the first 7, train and promote; the next week is the batch."""
-    from pipelines.flows._runtime import run_flow
     from pipelines.flows.ingest import IngestConfig, ingest_flow
     from pipelines.flows.simulate import SimulateConfig, simulate_flow
     from pipelines.flows.train import TrainFlowConfig, train_flow
+    from pipelines.runtime import run_flow
 
     started = time.perf_counter()
     home, folder = stack.gcrisk_home, stack.root / "world"

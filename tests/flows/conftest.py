@@ -85,8 +85,8 @@ def register_champion(home: Path, declarations: pd.DataFrame, inspections: pd.Da
     from features import build_training_features
     from features.catalogue import categorical_feature_names, model_feature_names
     from models.training import TrainConfig, train_risk_model
-    from pipelines import tracking
     from pipelines.settings import Settings
+    from pipelines.storage import tracking
 
     model = train_risk_model(
         build_training_features(declarations, inspections),
@@ -113,8 +113,8 @@ def register_champion(home: Path, declarations: pd.DataFrame, inspections: pd.Da
 @pytest.fixture(scope="session")
 def scoring_world(tmp_path_factory: pytest.TempPathFactory) -> ScoringWorld:
     """Simulate once, ingest the history known before CUTOFF, register a champion."""
-    from pipelines.flows._runtime import run_flow
     from pipelines.flows.ingest import IngestConfig, ingest_flow
+    from pipelines.runtime import run_flow
     from simulation import WorldConfig, simulate
 
     folder = tmp_path_factory.mktemp("scoring-world")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.casestudy import case_study_names
+from casestudy import case_study_names
 from pipelines.cli import main
 from simulation import SCENARIOS
 from tests.flows.test_cli import assert_one_error_line, run_cli

@@ -31,7 +31,7 @@ class World:
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
     """Two single-threaded worker processes, closed when the module's tests are done."""
-    from pipelines.distributed import dask_client
+    from pipelines.cluster.scoring import dask_client
 
     with dask_client("local", workers=2, threads=1) as connected:
         yield connected
@@ -148,7 +148,7 @@ def _assert_same(dask_scores: pd.DataFrame, pandas_scores: pd.DataFrame) -> None
 def test_dask_scores_lanes_reasons_and_drift_equal_pandas(client: Any, world: World) -> None:
     from features import build_scoring_features
     from features.catalogue import model_feature_names
-    from pipelines.distributed import score_partitioned
+    from pipelines.cluster.scoring import score_partitioned
 
     dates = world.declarations["declaration_date"]
     batch = world.declarations[dates.dt.strftime("%Y-%m") == AUGUST].reset_index(drop=True)
@@ -174,13 +174,13 @@ def test_dask_scores_lanes_reasons_and_drift_equal_pandas(client: Any, world: Wo
 def test_month_partitions_round_trip_and_read_only_requested_months(
     tmp_path: Path, world: World
 ) -> None:
-    from pipelines.partitions import (
+    from pipelines.storage.partitions import (
         available_months,
         partition_files,
         read_partitions,
         write_partitions,
     )
-    from pipelines.warehouse_tables import canonical_frame
+    from pipelines.storage.tables import canonical_frame
 
     root = tmp_path / "declarations"
     months = write_partitions(world.declarations, root)
@@ -203,8 +203,8 @@ def test_month_partitions_round_trip_and_read_only_requested_months(
 def test_dask_scoring_of_parquet_months_with_office_capacity_equals_pandas(
     tmp_path: Path, client: Any, world: World
 ) -> None:
-    from pipelines.distributed import read_batch, score_partitioned
-    from pipelines.partitions import read_partitions, write_partitions
+    from pipelines.cluster.scoring import read_batch, score_partitioned
+    from pipelines.storage.partitions import read_partitions, write_partitions
 
     root = tmp_path / "declarations"
     write_partitions(world.declarations, root)
@@ -260,8 +260,8 @@ def test_score_flow_on_the_cluster_writes_the_pandas_scores(
     from distributed import get_task_stream
 
     from features.catalogue import model_feature_names
-    from pipelines.flows._runtime import run_flow
     from pipelines.flows.score import ScoreConfig, score_flow
+    from pipelines.runtime import run_flow
     from tests.flows.conftest import WORLD_TODAY, write_csv_text
 
     file = write_csv_text(scoring_world.first_half, tmp_path / "batch.csv")
@@ -298,7 +298,7 @@ def test_prefect_task_runner_follows_the_setting(monkeypatch: pytest.MonkeyPatch
     from prefect import flow
     from prefect_dask import DaskTaskRunner
 
-    from pipelines.cluster import dask_task_runner, with_cluster
+    from pipelines.cluster.wiring import dask_task_runner, with_cluster
     from pipelines.settings import Settings
 
     @flow
@@ -330,7 +330,7 @@ def test_training_on_dask_gives_a_model_of_the_same_quality(
     from features import build_training_features
     from features.catalogue import categorical_feature_names, model_feature_names
     from models.training import TrainConfig, labels_for
-    from pipelines.distributed_training import train_on_cluster
+    from pipelines.cluster.training import train_on_cluster
 
     cutoff = pd.Timestamp(CUTOFF)
     history = world.declarations[world.declarations["declaration_date"] < cutoff]
@@ -371,9 +371,9 @@ def test_train_flow_on_the_cluster_fits_with_lightgbm_dask_to_the_same_quality(
 
     from distributed import get_task_stream
 
-    from pipelines.flows._runtime import run_flow
     from pipelines.flows.ingest import IngestConfig, ingest_flow
     from pipelines.flows.train import TrainFlowConfig, train_flow
+    from pipelines.runtime import run_flow
     from simulation import WorldConfig, simulate
 
     simulated = simulate(WorldConfig(**{**WORLD, "declarations": 30_000, "months": 13}))
@@ -431,7 +431,7 @@ def test_fit_model_sent_to_a_worker_boosts_with_the_workers_client(
 
     from features import build_training_features
     from pipelines.flows.train import TrainFlowConfig, fit_model
-    from pipelines.training_run import Plan
+    from pipelines.steps.training import Plan
 
     cutoff = pd.Timestamp(CUTOFF)
     history = world.declarations[world.declarations["declaration_date"] < cutoff]
@@ -452,9 +452,9 @@ def test_fit_model_sent_to_a_worker_boosts_with_the_workers_client(
 def test_warehouse_export_writes_whole_months_that_read_back_canonical(
     scoring_world: Any, tmp_path: Path
 ) -> None:
-    from pipelines.partitions import available_months, export_declarations, read_partitions
-    from pipelines.warehouse import Warehouse
-    from pipelines.warehouse_tables import canonical_frame
+    from pipelines.storage.partitions import available_months, export_declarations, read_partitions
+    from pipelines.storage.tables import canonical_frame
+    from pipelines.storage.warehouse import Warehouse
 
     warehouse, root = scoring_world.template / "warehouse.duckdb", tmp_path / "parts"
     with Warehouse(warehouse, read_only=True) as store:

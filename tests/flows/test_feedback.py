@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from data_contracts.schemas import RISK_CATEGORIES
-from pipelines.flows._runtime import run_flow
 from pipelines.flows.feedback import FeedbackConfig, FeedbackSummary, feedback_flow
 from pipelines.flows.score import ScoreConfig, score_flow
-from pipelines.warehouse import Warehouse
+from pipelines.runtime import run_flow
+from pipelines.storage.warehouse import Warehouse
 from tests.flows.conftest import WORLD_TODAY, ScoringWorld, write_csv_text
 from tests.flows.test_cli import run_cli
 from tests.flows.test_score import parse

@@ -12,10 +12,11 @@ import pandas as pd
 import pytest
 
 from data_contracts.coercion import TableError
-from pipelines.flows._runtime import PERMANENT_ERRORS, _retry_unless_permanent, run_flow
 from pipelines.flows.ingest import IngestConfig, IngestSummary, ingest_flow
-from pipelines.flows.validate import TableKind, ValidateConfig, validate_flow
-from pipelines.warehouse import Warehouse
+from pipelines.flows.validate import ValidateConfig, validate_flow
+from pipelines.runtime import PERMANENT_ERRORS, _retry_unless_permanent, run_flow
+from pipelines.steps.intake import TableKind
+from pipelines.storage.warehouse import Warehouse
 from tests.factories import valid_declarations, valid_inspections
 from tests.flows.conftest import write_csv_text
 

@@ -13,20 +13,20 @@ import pandas as pd
 import pytest
 
 from features.catalogue import model_feature_names
-from pipelines import tracking
-from pipelines.flows._runtime import run_flow
 from pipelines.flows.feedback import FeedbackConfig, feedback_flow
 from pipelines.flows.monitor import MonitorConfig, MonitorSummary, monitor_flow
 from pipelines.flows.score import ScoreConfig, score_flow
-from pipelines.monitor_report import SECTIONS
-from pipelines.monitoring_run import (
+from pipelines.reports.monitoring import SECTIONS
+from pipelines.runtime import run_flow
+from pipelines.settings import Settings
+from pipelines.steps.monitoring import (
     Thresholds,
     alerts,
     is_history_volume,
     missed_estimate,
     score_drift,
 )
-from pipelines.settings import Settings
+from pipelines.storage import tracking
 from tests.flows.conftest import MIDMONTH, WORLD_TODAY, ScoringWorld, write_csv_text
 from tests.flows.test_cli import assert_one_error_line, run_cli
 from tests.flows.test_feedback import results_for

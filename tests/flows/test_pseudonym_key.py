@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.flows._runtime import run_flow
+from data_contracts.privacy import KEY_OFF, key_fingerprint
 from pipelines.flows.feedback import FeedbackConfig, feedback_flow
 from pipelines.flows.ingest import IngestConfig, ingest_flow
 from pipelines.flows.score import ScoreConfig, score_flow
-from pipelines.privacy import KEY_OFF, key_fingerprint
-from pipelines.warehouse import PseudonymKeyError, Warehouse
+from pipelines.runtime import run_flow
+from pipelines.storage.warehouse import PseudonymKeyError, Warehouse
 from tests.factories import valid_declarations, valid_inspections
 from tests.flows.conftest import write_csv_text
 from tests.flows.test_cli import assert_one_error_line, run_cli

@@ -15,12 +15,12 @@ import pytest
 from data_contracts.coercion import TableError
 from data_contracts.schemas import column_names
 from models.rules import fire, packaged_profiles
-from pipelines import tracking
-from pipelines.flows._runtime import run_flow
 from pipelines.flows.score import ScoreConfig, ScoreSummary, score_flow
-from pipelines.scoring_run import build_batch_features
+from pipelines.runtime import run_flow
 from pipelines.settings import Settings
-from pipelines.warehouse import Warehouse
+from pipelines.steps.scoring import build_batch_features
+from pipelines.storage import tracking
+from pipelines.storage.warehouse import Warehouse
 from tests.flows.conftest import WORLD_TODAY, ScoringWorld, write_csv_text
 from tests.flows.test_cli import run_cli
 

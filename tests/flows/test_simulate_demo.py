@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.flows._runtime import run_flow
 from pipelines.flows.demo import DemoConfig, demo_flow
 from pipelines.flows.simulate import WORLD_FILES, SimulateConfig, simulate_flow
-from pipelines.warehouse import Warehouse
+from pipelines.runtime import run_flow
+from pipelines.storage.warehouse import Warehouse
 
 SMALL = {"declarations": 2_000, "months": 6, "seed": 5}
 

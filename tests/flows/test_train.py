@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.flows._runtime import run_flow
 from pipelines.flows.ingest import IngestConfig, ingest_flow
 from pipelines.flows.train import TrainFlowConfig, TrainSummary, train_flow
+from pipelines.runtime import run_flow
 
 CUT = pd.Timestamp("2024-09-01")
 
@@ -120,9 +120,9 @@ def test_a_mappings_disabled_features_are_left_out_of_the_model(
 ) -> None:
     from data_contracts.mappings import shipped_mapping
     from features.catalogue import model_feature_names
-    from pipelines import tracking
     from pipelines.cli import main
     from pipelines.settings import Settings
+    from pipelines.storage import tracking
 
     home, _ = trained_twice
     monkeypatch.setenv("GCRISK_HOME", str(home))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.warehouse import Warehouse
+from pipelines.storage.warehouse import Warehouse
 from tests.factories import valid_declarations, valid_inspections
 
 AT = datetime.datetime(2025, 6, 1, 12, 0)

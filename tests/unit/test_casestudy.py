@@ -11,7 +11,7 @@ import pandas as pd
 import pydantic
 import pytest
 
-from pipelines.casestudy import (
+from casestudy import (
     BRIEFS,
     MEASURES,
     CaseStudy,
@@ -28,7 +28,7 @@ from pipelines.casestudy import (
     run_case_study,
     summary,
 )
-from pipelines.casestudy.documents import route
+from casestudy.documents import route
 from simulation import SCENARIOS, World, WorldConfig, simulate
 
 REFERENCE = Path(__file__).resolve().parents[2] / "data_contracts" / "reference" / "REFERENCE.md"

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from data_contracts.coercion import TableError
-from pipelines import io
+from pipelines.storage import io
 from tests.factories import valid_declarations
 
 

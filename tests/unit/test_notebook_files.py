@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from pipelines.casestudy import brief, case_study_names, questions
+from casestudy import brief, case_study_names, questions
 
 REPO = Path(__file__).resolve().parents[2]
 FOLDER = REPO / "notebooks"
@@ -45,7 +45,7 @@ def test_stored_without_outputs_or_execution_counts(name: str) -> None:
 @pytest.mark.parametrize("name", EXPECTED)
 def test_uses_the_project_packages_and_copies_no_logic(name: str) -> None:
     code = text_of(load(name), "code")
-    assert "from pipelines.casestudy import" in code
+    assert "from casestudy import" in code
     assert not re.search(r"^\s*(def|class) ", code, flags=re.MULTILINE)
     assert "%matplotlib inline" in code
 

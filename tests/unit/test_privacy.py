@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipelines.privacy import pseudonymise, pseudonyms
+from data_contracts.privacy import pseudonymise, pseudonyms
 
 
 def _ids(*values: str | None) -> pd.Series:

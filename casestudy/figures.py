@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from pipelines.casestudy.briefs import brief
-from pipelines.casestudy.documents import route
-from pipelines.casestudy.patterns import MEASURES, Pattern, median
-from pipelines.casestudy.study import LANES, CaseStudy
+from casestudy.briefs import brief
+from casestudy.documents import route
+from casestudy.patterns import MEASURES, Pattern, median
+from casestudy.study import LANES, CaseStudy
 
 COLOURS = {"red": "#b3261e", "yellow": "#d9a400", "green": "#3b7d3b"}
 PLANTED = "#1d2733"

@@ -9,9 +9,9 @@ Pure code (no file I/O): the notebooks call it in memory, `gcrisk casestudy buil
 from the same calls (`pipelines.flows.casestudy`).
 """
 
-from pipelines.casestudy.answers import Answer, answer_key, questions
-from pipelines.casestudy.briefs import BRIEFS, Brief, brief, case_study_names
-from pipelines.casestudy.documents import (
+from casestudy.answers import Answer, answer_key, questions
+from casestudy.briefs import BRIEFS, Brief, brief, case_study_names
+from casestudy.documents import (
     answers_markdown,
     exercises_markdown,
     markdown_table,
@@ -20,8 +20,8 @@ from pipelines.casestudy.documents import (
     summary,
     title,
 )
-from pipelines.casestudy.patterns import MEASURES, Measure, Pattern
-from pipelines.casestudy.study import (
+from casestudy.patterns import MEASURES, Measure, Pattern
+from casestudy.study import (
     CaseStudy,
     CaseStudyConfig,
     in_review,

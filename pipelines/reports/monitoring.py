@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from pipelines import report
+from pipelines.reports import html
 
 _NUMBERS = ["psi", "psi_present", "missing_training", "missing_window"]
 SECTIONS = (
@@ -37,14 +37,14 @@ def render_monitor_report(
     }
     banner = f"{len(summary['alerts'])} alert(s): see Alerts." if summary["alerts"] else None
     sections = [
-        ("Summary", report.key_values(overview)),
+        ("Summary", html.key_values(overview)),
         ("Alerts", _alerts(summary["alerts"], summary["notes"])),
         ("Feature drift", _drift(drift[~drift["history_volume"].astype(bool)], summary)),
         ("History-volume features", _volume(drift[drift["history_volume"].astype(bool)])),
         ("Score drift", _score(summary["score_psi"], current, previous)),
         ("Missed violations", _missed(summary["missed"])),
     ]
-    return report.page(
+    return html.page(
         "gcrisk — monitoring report",
         sections,
         banner=banner,
@@ -54,11 +54,11 @@ def render_monitor_report(
 
 def _alerts(alerts: list[str], notes: list[str]) -> str:
     body = (
-        "<ul>" + "".join(f"<li>{report.escape(a)}</li>" for a in alerts) + "</ul>"
+        "<ul>" + "".join(f"<li>{html.escape(a)}</li>" for a in alerts) + "</ul>"
         if alerts
         else "<p>No threshold crossed.</p>"
     )
-    return body + "".join(f'<p class="muted">{report.escape(note)}</p>' for note in notes)
+    return body + "".join(f'<p class="muted">{html.escape(note)}</p>' for note in notes)
 
 
 def _drift(table: pd.DataFrame, summary: dict[str, Any]) -> str:
@@ -72,7 +72,7 @@ def _drift(table: pd.DataFrame, summary: dict[str, Any]) -> str:
         "alert when a feature is missing 10 points more often than in training). Below 0.1 is "
         "stable, 0.1–0.25 moderate, above 0.25 major.</p>"
     )
-    return intro + report.table(table.drop(columns="history_volume"), numeric=_NUMBERS)
+    return intro + html.table(table.drop(columns="history_volume"), numeric=_NUMBERS)
 
 
 def _volume(table: pd.DataFrame) -> str:
@@ -82,14 +82,14 @@ def _volume(table: pd.DataFrame) -> str:
     )
     if table.empty:
         return intro
-    return intro + report.table(table.drop(columns="history_volume"), numeric=_NUMBERS)
+    return intro + html.table(table.drop(columns="history_volume"), numeric=_NUMBERS)
 
 
 def _score(psi: float, current: pd.Series, previous: pd.Series) -> str:
     if not np.isfinite(psi):
         return '<p class="muted">No scored declarations in the previous window to compare.</p>'
     text = f"<p>PSI of the overall risk score against the previous window: {psi:.3f}.</p>"
-    return text + report.figure_tag(_histograms(current, previous), alt="risk score histograms")
+    return text + html.figure_tag(_histograms(current, previous), alt="risk score histograms")
 
 
 def _histograms(current: pd.Series, previous: pd.Series) -> Figure:
@@ -118,4 +118,4 @@ def _missed(missed: dict[str, float]) -> str:
         "went uninspected. Inspections miss some violations themselves, so this is a lower "
         "bound.</p>"
     )
-    return intro + report.key_values({k.replace("_", " "): v for k, v in missed.items()})
+    return intro + html.key_values({k.replace("_", " "): v for k, v in missed.items()})

@@ -6,8 +6,6 @@ Kept apart from the flow so the flow reads top to bottom; each function here is 
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,49 +15,18 @@ from data_contracts.coercion import TableError
 from data_contracts.schemas import PANDAS_DTYPES, RISK_CATEGORIES, SCORE_COLUMNS
 from models.risk_model import RiskModel
 from models.rules import packaged_profiles
-from models.scoring import PROFILES_ONLY, score_batch
+from models.scoring import score_batch
 from models.selection import SelectionConfig
-from pipelines import io, tracking
-from pipelines.score_report import render_score_report
+from pipelines.reports.scoring import render_score_report
 from pipelines.settings import Settings
-from pipelines.warehouse import Warehouse, utc_now
+from pipelines.storage import io, tracking
+from pipelines.storage.tracking import Champion
+from pipelines.storage.warehouse import Warehouse, utc_now
 
 if TYPE_CHECKING:
     from features import Snapshots
 
 SCORING_EXPERIMENT = "gcrisk-scoring"
-
-
-@dataclass(frozen=True)
-class Champion:
-    """The model to score with, or why there is none (then profiles decide alone)."""
-
-    model: RiskModel | None
-    version: str
-    fingerprint: str
-    banner: str | None = None
-
-
-def load_champion(settings: Settings) -> Champion:
-    """Load `shipment-risk@champion`; any failure falls back to profiles with a banner."""
-    try:
-        client = tracking.connect(settings.tracking_uri, settings.home / "mlartifacts")
-        if tracking.version_for_alias(client, tracking.CHAMPION) is None:
-            return Champion(None, PROFILES_ONLY, "", _fallback("no champion model is registered"))
-        loaded = tracking.load_risk_model(client, alias=tracking.CHAMPION)
-    except Exception as error:  # any load failure must not stop the daily job
-        return Champion(
-            None,
-            PROFILES_ONLY,
-            "",
-            _fallback(f"the champion could not be loaded ({type(error).__name__}: {error})"),
-        )
-    text = json.dumps(loaded.model.to_dict(), sort_keys=True)
-    return Champion(loaded.model, loaded.version, hashlib.sha256(text.encode()).hexdigest()[:16])
-
-
-def _fallback(why: str) -> str:
-    return f"Profiles only: {why}. Lanes come from the risk profiles and the random stream."
 
 
 def batch_snapshots(warehouse: Path, batch: pd.DataFrame) -> Snapshots:

@@ -1,6 +1,6 @@
 """The batch scoring report: counts, the red list with reasons, score distributions, drift.
 
-One self-contained page (`pipelines.report`): every value from a declaration is escaped.
+One self-contained page (`pipelines.reports.html`): every value from a declaration is escaped.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pandas as pd
 
 from models.monitoring import drift_level
 from models.scoring import PROFILES_ONLY
-from pipelines import charts, report
+from pipelines.reports import charts, html
 
 RED_LIST_LIMIT = 500
 
@@ -66,12 +66,12 @@ def render_score_report(
         "highest risk first.</p>"
     )
     sections = [
-        ("Counts", report.key_values(counts)),
-        ("Red lane", note + report.table(red_table, numeric=["risk_score"], wide=True)),
+        ("Counts", html.key_values(counts)),
+        ("Red lane", note + html.table(red_table, numeric=["risk_score"], wide=True)),
         ("Score distributions", _distributions(scores)),
         ("Drift", _drift_section(drift, model_version=summary["model_version"])),
     ]
-    return report.page(
+    return html.page(
         "gcrisk — batch scoring report",
         sections,
         banner=summary["banner"],
@@ -82,7 +82,7 @@ def render_score_report(
 def _distributions(scores: pd.DataFrame) -> str:
     if scores.empty:
         return '<p class="muted">Nothing was scored.</p>'
-    return report.figure_tag(charts.score_distributions(scores), alt="score distributions")
+    return html.figure_tag(charts.score_distributions(scores), alt="score distributions")
 
 
 def _drift_section(drift: pd.Series, *, model_version: str) -> str:
@@ -105,4 +105,4 @@ def _drift_section(drift: pd.Series, *, model_version: str) -> str:
         f"<p>{shifted} of {len(drift)} model features moved (PSI ≥ 0.1) against the "
         "training data. PSI below 0.1 is stable, 0.1–0.25 moderate, above 0.25 major.</p>"
     )
-    return intro + report.table(frame, numeric=["psi"])
+    return intro + html.table(frame, numeric=["psi"])

@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 
 from data_contracts.schemas import RISK_CATEGORIES
-from pipelines import report
-from pipelines.warehouse import Warehouse
+from pipelines.reports import html
+from pipelines.storage.warehouse import Warehouse
 
 REASON = "quarantine_reason"
 UNKNOWN_DECLARATION = "declaration not in the warehouse (no declaration with this id was ingested)"
@@ -160,21 +160,21 @@ def render_feedback_report(
     counts = {label.replace("_", " "): summary[label] for label in _COUNT_FIELDS}
     shown = conflicts[["declaration_id", "inspection_date", "outcome", "violation_category"]]
     sections = [
-        ("Counts", report.key_values(counts)),
+        ("Counts", html.key_values(counts)),
         (
             "Conflicts",
             '<p class="muted">Kept the first result; these rows are in quarantine.</p>'
-            + report.table(shown.assign(why=conflicts[REASON]))
+            + html.table(shown.assign(why=conflicts[REASON]))
             if len(conflicts)
             else '<p class="muted">No conflicting results.</p>',
         ),
     ]
     numeric = ["results", "violations", "environmental", "hit_rate", "environmental_rate"]
     for name, label in BREAKDOWNS.items():
-        body = "<h3>This file</h3>" + report.table(this_file[name], numeric=numeric)
-        body += "<h3>All results to date</h3>" + report.table(to_date[name], numeric=numeric)
+        body = "<h3>This file</h3>" + html.table(this_file[name], numeric=numeric)
+        body += "<h3>All results to date</h3>" + html.table(to_date[name], numeric=numeric)
         sections.append((f"Hit rate by {label}", body))
-    return report.page("gcrisk — inspection feedback", sections, subtitle=str(summary["file"]))
+    return html.page("gcrisk — inspection feedback", sections, subtitle=str(summary["file"]))
 
 
 _COUNT_FIELDS = (

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from casestudy.briefs import brief
+from casestudy.patterns import MEASURES, Pattern, median
+from casestudy.study import CaseStudy, lane_counts, selection_counts
 from models.rules import packaged_profiles
-from pipelines.casestudy.briefs import brief
-from pipelines.casestudy.patterns import MEASURES, Pattern, median
-from pipelines.casestudy.study import CaseStudy, lane_counts, selection_counts
 
 FLAGGED = ("red", "yellow")
 LANES_QUESTION = (

@@ -22,9 +22,9 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from data_contracts.privacy import KEY_OFF
 from data_contracts.schemas import Kind
-from pipelines.privacy import KEY_OFF
-from pipelines.warehouse_tables import (
+from pipelines.storage.tables import (
     KEYED_TABLES,
     META_DDL,
     QUARANTINE_DDL,

@@ -31,7 +31,7 @@ from models.risk_model import RiskModel
 from models.rules import ProfileSet, fire, fired_ids
 from models.scoring import PROFILES_ONLY
 from models.selection import SelectionConfig, capacity_for_budget, select, select_by_office
-from pipelines.partitions import canonical_partition, partition_files
+from pipelines.storage.partitions import canonical_partition, partition_files
 
 #: Columns the client needs for the global selection (everything else stays on the workers).
 POOL_COLUMNS = ["declaration_id", "risk_score", "mandatory", "advisory", "customs_office"]

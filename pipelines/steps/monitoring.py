@@ -29,9 +29,9 @@ from models.monitoring import (
     population_stability,
 )
 from models.risk_model import RiskModel
-from pipelines import tracking
 from pipelines.settings import Settings
-from pipelines.warehouse import Warehouse, WarehouseError
+from pipelines.storage import tracking
+from pipelines.storage.warehouse import Warehouse, WarehouseError
 
 MONITORING_EXPERIMENT = "gcrisk-monitoring"
 #: Features that count history (ages, prior counts): they grow as the warehouse fills, so
@@ -124,7 +124,7 @@ def read_window(warehouse: Path, since: datetime.date | None, days: int) -> Wind
 
 def window_features(warehouse: Path, window: Window) -> pd.DataFrame:
     """Features of the window's scored declarations, as of the window's first scored day."""
-    from pipelines.scoring_run import build_batch_features
+    from pipelines.steps.scoring import build_batch_features
 
     with Warehouse(warehouse, read_only=True) as store:
         declarations = store.read_ids("declarations", window.current["declaration_id"])

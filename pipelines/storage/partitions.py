@@ -5,7 +5,7 @@ id inside a month. Exporting a month again replaces its files. Readers take a li
 open exactly those folders; the rows come back in canonical columns and dtypes.
 
 `gcrisk export --out ROOT` writes the warehouse's declarations in this layout
-(`export_declarations`); `pipelines.distributed.read_batch(ROOT, months)` reads months on a
+(`export_declarations`); `pipelines.cluster.scoring.read_batch(ROOT, months)` reads months on a
 Dask cluster and `read_partitions` with pandas.
 """
 
@@ -20,8 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from pipelines.warehouse import Warehouse
-from pipelines.warehouse_tables import canonical_frame, select_canonical
+from pipelines.storage.tables import canonical_frame, select_canonical
+from pipelines.storage.warehouse import Warehouse
 
 PARTITION_COLUMN = "declaration_month"
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")

@@ -6,6 +6,7 @@ LightGBM text), so loading it never unpickles project objects: `load_risk_model`
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import tempfile
@@ -20,6 +21,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PythonModel
 
 from models.risk_model import RiskModel
+from models.scoring import PROFILES_ONLY
+from pipelines.settings import Settings
 
 MODEL_NAME = "shipment-risk"
 CHAMPION = "champion"
@@ -124,3 +127,35 @@ def load_risk_model(
     return LoadedModel(
         RiskModel.from_dict(json.loads(text)), str(details.version), str(details.run_id)
     )
+
+
+@dataclass(frozen=True)
+class Champion:
+    """The model to score with, or why there is none (then profiles decide alone)."""
+
+    model: RiskModel | None
+    version: str
+    fingerprint: str
+    banner: str | None = None
+
+
+def load_champion(settings: Settings) -> Champion:
+    """Load `shipment-risk@champion`; any failure falls back to profiles with a banner."""
+    try:
+        client = connect(settings.tracking_uri, settings.home / "mlartifacts")
+        if version_for_alias(client, CHAMPION) is None:
+            return Champion(None, PROFILES_ONLY, "", _fallback("no champion model is registered"))
+        loaded = load_risk_model(client, alias=CHAMPION)
+    except Exception as error:  # any load failure must not stop the daily job
+        return Champion(
+            None,
+            PROFILES_ONLY,
+            "",
+            _fallback(f"the champion could not be loaded ({type(error).__name__}: {error})"),
+        )
+    text = json.dumps(loaded.model.to_dict(), sort_keys=True)
+    return Champion(loaded.model, loaded.version, hashlib.sha256(text.encode()).hexdigest()[:16])
+
+
+def _fallback(why: str) -> str:
+    return f"Profiles only: {why}. Lanes come from the risk profiles and the random stream."

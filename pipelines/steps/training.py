@@ -23,8 +23,9 @@ from models.gate import GateConfig, GateDecision, promotion_gate
 from models.risk_model import RiskModel
 from models.rules import fire, packaged_profiles
 from models.training import TrainConfig, training_rows
-from pipelines import charts, tracking
+from pipelines.reports import charts
 from pipelines.settings import Settings
+from pipelines.storage import tracking
 
 EXPERIMENT = "gcrisk-training"
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.casestudy.answers import answer_key, questions
-from pipelines.casestudy.briefs import brief
-from pipelines.casestudy.patterns import MEASURES
-from pipelines.casestudy.study import CaseStudy, CaseStudyConfig, lane_counts, selection_counts
+from casestudy.answers import answer_key, questions
+from casestudy.briefs import brief
+from casestudy.patterns import MEASURES
+from casestudy.study import CaseStudy, CaseStudyConfig, lane_counts, selection_counts
 from simulation import SCENARIOS
 
 TOUR_TITLE = "A tour of the pipeline"

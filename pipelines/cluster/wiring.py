@@ -4,7 +4,7 @@ Batch scoring: the flow process validates and stores the batch, builds the histo
 from the warehouse, and stages the batch as Parquet files of `STAGE_ROWS` rows under
 `$GCRISK_HOME/staging/` (shared storage on a real cluster). `score_staged` then maps the feature,
 model and profile functions over those files on the cluster
-(`pipelines.distributed.score_partitioned`), with one global selection and feature drift from
+(`pipelines.cluster.scoring.score_partitioned`), with one global selection and feature drift from
 per-partition bin counts.
 
 Prefect: flows with steps declared `on_cluster` get `prefect_dask.DaskTaskRunner` on the same
@@ -31,16 +31,16 @@ from pydantic import ValidationError
 from features import Snapshots
 from models.rules import packaged_profiles
 from models.selection import SelectionConfig
-from pipelines import io
-from pipelines.distributed import (
+from pipelines.cluster.scoring import (
     client_workers,
     dask_client,
     read_files,
     score_partitioned,
 )
-from pipelines.scoring_run import Champion
 from pipelines.settings import Settings
-from pipelines.warehouse import utc_now
+from pipelines.storage import io
+from pipelines.storage.tracking import Champion
+from pipelines.storage.warehouse import utc_now
 
 #: Rows per staged Parquet file, hence per partition: about 0.5 GB of working memory each.
 STAGE_ROWS = 250_000
