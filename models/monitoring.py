@@ -7,12 +7,16 @@ data (population stability index, PSI = sum((a - e) * ln(a / e))).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, Field
+
+from data_contracts.schemas import RISK_CATEGORIES
 
 #: Common reading of PSI: below 0.1 stable, 0.1-0.25 moderate shift, above 0.25 major shift.
 PSI_MODERATE = 0.1
@@ -144,3 +148,62 @@ def missed_violation_estimate(
         "estimated_missed_share": round(missed / total, 4) if total else 0.0,
         "batch_rows": float(batch_rows),
     }
+
+
+def _absent(value: float | None) -> bool:
+    return value is None
+
+
+class MissedEstimate(BaseModel):
+    """The random stream's estimate of the environmental violations targeting missed.
+
+    `random_hit_rate` and `batch_rows` are absent (not null) when no random-stream result
+    exists, as in every monitor.json so far.
+    """
+
+    random_inspections: float
+    random_hit_rate: float | None = Field(default=None, exclude_if=_absent)
+    estimated_missed: float | None
+    estimated_missed_share: float | None
+    batch_rows: float | None = Field(default=None, exclude_if=_absent)
+    random_selected: float
+    random_result_share: float
+    targeted_result_share: float
+
+
+def missed_estimate(current: pd.DataFrame) -> MissedEstimate:
+    """Share of environmental violations targeting missed, from the random stream's results.
+
+    Each stream's hits are scaled by the share of its selected rows that already have a result,
+    so results still outstanding do not read as clean.
+    """
+    reason = current["selection_reason"].astype("str")
+    has_result = current["outcome"].notna().to_numpy()
+    hit = (
+        current["outcome"].eq("violation") & current["violation_category"].isin(RISK_CATEGORIES)
+    ).to_numpy()
+    random, targeted = reason.eq("random").to_numpy(), reason.isin(["rule", "model"]).to_numpy()
+    coverage = {"random": _share(has_result[random]), "targeted": _share(has_result[targeted])}
+    targeted_hits = (
+        hit[targeted & has_result].sum() / coverage["targeted"] if coverage["targeted"] else 0
+    )
+    sampled = random & has_result
+    estimate = missed_violation_estimate(
+        pd.Series(np.where(sampled, "random", ""), dtype="str"),
+        pd.Series(hit),
+        current["selection_propensity"] * (coverage["random"] or 1.0),
+        batch_rows=len(current),
+        targeted_hits=round(float(targeted_hits)),
+    )
+    return MissedEstimate.model_validate(
+        {
+            **{name: value if math.isfinite(value) else None for name, value in estimate.items()},
+            "random_selected": float(random.sum()),
+            "random_result_share": round(coverage["random"], 4),
+            "targeted_result_share": round(coverage["targeted"], 4),
+        }
+    )
+
+
+def _share(mask: np.ndarray) -> float:
+    return float(mask.mean()) if len(mask) else 0.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,6 +18,9 @@ from pipelines.cli._core import (
     progress,
 )
 from pipelines.settings import Settings
+
+if TYPE_CHECKING:
+    from pipelines.flows.feedback import HitRate
 
 
 @app.command()
@@ -90,21 +93,22 @@ def feedback(
         f"repeated, {summary.conflicts:,} conflicting, {summary.unknown_declarations:,} for "
         f"unknown declarations, {summary.invalid:,} invalid"
     )
-    for name in ("lane", "selection_reason"):
-        _print_rates(f"hit rate by {name.replace('_', ' ')} (this file)", summary.hit_rates[name])
+    rates = summary.hit_rates
+    _print_rates("hit rate by lane (this file)", [(row.lane, row) for row in rates.lane])
+    _print_rates(
+        "hit rate by selection reason (this file)",
+        [(row.selection_reason, row) for row in rates.selection_reason],
+    )
     typer.echo(
         f"  wrote {Path(summary.outputs['feedback.json']).parent}: " + ", ".join(summary.outputs)
     )
 
 
-def _print_rates(title: str, rows: list[dict[str, Any]]) -> None:
+def _print_rates(title: str, rows: list[tuple[str, HitRate]]) -> None:
     typer.echo(title + ":")
     typer.echo(f"  {'':<16} {'results':>8} {'violations':>10} {'hit rate':>8}")
-    for row in rows:
-        label = str(next(iter(row.values())))
-        typer.echo(
-            f"  {label:<16} {row['results']:>8,} {row['violations']:>10,} {row['hit_rate']:>8.3f}"
-        )
+    for label, row in rows:
+        typer.echo(f"  {label:<16} {row.results:>8,} {row.violations:>10,} {row.hit_rate:>8.3f}")
 
 
 @app.command()
@@ -145,18 +149,16 @@ def monitor(
         summary = run_flow(monitor_flow, config)
     window = summary.window
     typer.echo(
-        f"window {window['start']} to {window['end']}: {summary.rows:,} scored declarations "
+        f"window {window.start} to {window.end}: {summary.rows:,} scored declarations "
         f"({summary.previous_rows:,} in the previous window); champion {summary.champion_version}"
     )
-    watched = [row for row in summary.feature_drift if not row["history_volume"]]
-    moved = sorted(watched, key=lambda row: -row["psi_present"])[:5]
-    if moved:
+    if summary.largest_drift:
         typer.echo(
             "  largest feature drift (PSI of present values): "
-            + ", ".join(f"{row['feature']} {row['psi_present']:.2f}" for row in moved)
+            + ", ".join(f"{row.feature} {row.psi_present:.2f}" for row in summary.largest_drift)
         )
     score_psi = "n/a" if summary.score_psi is None else f"{summary.score_psi:.3f}"
-    missed = summary.missed.get("estimated_missed_share")
+    missed = summary.missed.estimated_missed_share
     typer.echo(
         f"  risk score PSI {score_psi}; estimated missed share "
         + ("n/a" if missed is None else f"{missed:.1%}")

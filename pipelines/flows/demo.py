@@ -253,12 +253,12 @@ def _feedback_and_monitor(config: DemoConfig, results: Path, summary: DemoSummar
 
     with summary.timed("feed back results") as result:
         fed = run_flow(feedback_flow, FeedbackConfig(file=results, out=config.out / "feedback"))
-        rates = {row["selection_reason"]: row for row in fed.hit_rates.get("selection_reason", [])}
+        rates = {row.selection_reason: row for row in fed.hit_rates.selection_reason}
         result.append(f"{fed.new:,} results in, {fed.conflicts} conflicts")
         for reason in ("rule", "model", "random"):
             if reason in rates:
                 row = rates[reason]
-                result.append(f"{reason} hits {row['environmental']}/{row['results']}")
+                result.append(f"{reason} hits {row.environmental}/{row.results}")
     _monitor(config, summary)
 
 

@@ -10,24 +10,20 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from prefect import flow
 from pydantic import BaseModel, Field
 
 from data_contracts.privacy import key_fingerprint
-from pipelines.runtime import get_logger, step
+from models.feedback import as_text
 from pipelines.settings import Settings
 from pipelines.steps.feedback import (
-    Triage,
-    as_text,
-    hit_rates,
-    read_for_triage,
-    render_feedback_report,
-    results_with_scores,
-    tables_json,
-    triage,
+    FEEDBACK_FILES,
+    compute_hit_rates,
+    load_results,
+    sort_results,
+    write_feedback,
 )
 from pipelines.steps.intake import (
     ValidationSummary,
@@ -35,8 +31,7 @@ from pipelines.steps.intake import (
     read_received,
     validate_table,
 )
-from pipelines.storage import io
-from pipelines.storage.warehouse import Warehouse, utc_now
+from pipelines.storage.warehouse import utc_now
 
 
 class FeedbackConfig(BaseModel):
@@ -55,6 +50,48 @@ class FeedbackConfig(BaseModel):
         return self.out or settings.home / "feedback" / day.isoformat()
 
 
+class HitRate(BaseModel):
+    """Results, violations and environmental violations (waste, ODS, wildlife) of one group."""
+
+    results: int
+    violations: int
+    environmental: int
+    hit_rate: float
+    environmental_rate: float
+
+
+class LaneHitRate(HitRate):
+    lane: str
+
+
+class ReasonHitRate(HitRate):
+    selection_reason: str
+
+
+class ProfileHitRate(HitRate):
+    profile: str
+
+
+class VersionHitRate(HitRate):
+    model_version: str
+
+
+class HitRates(BaseModel):
+    """Hit rates by lane, selection reason, profile and model version."""
+
+    lane: list[LaneHitRate]
+    selection_reason: list[ReasonHitRate]
+    profile: list[ProfileHitRate]
+    model_version: list[VersionHitRate]
+
+    @classmethod
+    def of(cls, tables: dict[str, pd.DataFrame]) -> HitRates:
+        """From the tables of `models.feedback.hit_rates`."""
+        return cls.model_validate(
+            {name: table.to_dict(orient="records") for name, table in tables.items()}
+        )
+
+
 class FeedbackSummary(BaseModel):
     """Counts of one feedback file (rows_in = invalid + new + repeated + conflicts + unknown)."""
 
@@ -67,52 +104,9 @@ class FeedbackSummary(BaseModel):
     conflicts: int
     unknown_declarations: int
     reasons: dict[str, int]
-    hit_rates: dict[str, list[dict[str, Any]]]
-    hit_rates_to_date: dict[str, list[dict[str, Any]]]
+    hit_rates: HitRates
+    hit_rates_to_date: HitRates
     outputs: dict[str, str]
-
-
-@step(name="triage-results", retries=2)
-def sort_results(warehouse: Path, incoming: pd.DataFrame) -> Triage:
-    """New results, identical repeats, conflicts and unknown declarations."""
-    with Warehouse(warehouse, read_only=True) as store:
-        recorded, declared = read_for_triage(store, incoming)
-    sorted_ = triage(incoming, recorded, declared)
-    get_logger().info(
-        "%d new, %d repeated, %d conflicting, %d for unknown declarations",
-        len(sorted_.new),
-        len(sorted_.repeated),
-        len(sorted_.conflicts),
-        len(sorted_.unknown),
-    )
-    return sorted_
-
-
-@step(name="load-results", retries=2)
-def load_results(
-    warehouse: Path,
-    new: pd.DataFrame,
-    quarantine: pd.DataFrame,
-    *,
-    source: str,
-    at: datetime.datetime,
-    fingerprint: str,
-) -> None:
-    """Upsert the new results and keep every quarantined row, in one transaction."""
-    with Warehouse(warehouse) as store:
-        store.load(
-            "inspections", new, quarantine, source_file=source, at=at, key_fingerprint=fingerprint
-        )
-
-
-@step(name="hit-rates", retries=2)
-def compute_hit_rates(
-    warehouse: Path, ids: pd.Series
-) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
-    """Hit rates of this file's accepted results, and of every result to date."""
-    with Warehouse(warehouse, read_only=True) as store:
-        every = results_with_scores(store)
-    return hit_rates(every[every["declaration_id"].isin(ids)]), hit_rates(every)
 
 
 @flow(name="inspection-feedback", validate_parameters=True)
@@ -148,30 +142,9 @@ def feedback_flow(config: FeedbackConfig) -> FeedbackSummary:
         conflicts=len(sorted_.conflicts),
         unknown_declarations=len(sorted_.unknown),
         reasons=validation.reasons,
-        hit_rates=tables_json(this_file),
-        hit_rates_to_date=tables_json(to_date),
+        hit_rates=HitRates.of(this_file),
+        hit_rates_to_date=HitRates.of(to_date),
         outputs={name: str(out / name) for name in FEEDBACK_FILES},
     )
-    write_feedback(summary, sorted_, quarantine, this_file, to_date, out)
+    write_feedback(summary.model_dump(mode="json"), sorted_, quarantine, this_file, to_date, out)
     return summary
-
-
-FEEDBACK_FILES = ("quarantine.parquet", "feedback.html", "feedback.json")
-
-
-@step(name="write-feedback", retries=2)
-def write_feedback(
-    summary: FeedbackSummary,
-    sorted_: Triage,
-    quarantine: pd.DataFrame,
-    this_file: dict[str, pd.DataFrame],
-    to_date: dict[str, pd.DataFrame],
-    out: Path,
-) -> None:
-    """quarantine.parquet, feedback.html, and feedback.json last (its presence marks success)."""
-    payload = summary.model_dump(mode="json")
-    io.write_parquet(quarantine, out / "quarantine.parquet")
-    page = render_feedback_report(payload, sorted_.conflicts, this_file, to_date)
-    io.write_text(page, out / "feedback.html")
-    io.write_json(payload, out / "feedback.json")
-    get_logger().info("wrote %s", out)

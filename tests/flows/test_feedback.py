@@ -145,7 +145,8 @@ def test_sending_the_same_file_again_changes_nothing(fed: Fed) -> None:
 
 
 def _rows(summary: FeedbackSummary, name: str) -> pd.DataFrame:
-    return pd.DataFrame(summary.hit_rates[name]).set_index(name)
+    rows = getattr(summary.hit_rates, name)
+    return pd.DataFrame([row.model_dump() for row in rows]).set_index(name)
 
 
 def test_hit_rates_by_lane_reason_profile_and_model(fed: Fed) -> None:
@@ -170,7 +171,8 @@ def test_hit_rates_by_lane_reason_profile_and_model(fed: Fed) -> None:
     assert versions.loc[str(selected["model_version"].iloc[0]), "results"] == len(selected)
     rate = lanes.loc["red", "violations"] / lanes.loc["red", "results"]
     assert lanes.loc["red", "hit_rate"] == pytest.approx(rate, abs=1e-4)
-    to_date = pd.DataFrame(fed.first.hit_rates_to_date["lane"]).set_index("lane")
+    to_date = pd.DataFrame([row.model_dump() for row in fed.first.hit_rates_to_date.lane])
+    to_date = to_date.set_index("lane")
     assert to_date["results"].sum() == len(fed.before) + fed.first.new
 
 

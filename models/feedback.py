@@ -1,0 +1,118 @@
+"""Sort incoming inspection results against the recorded ones, and hit rates per group.
+
+A declaration keeps its first recorded result: a re-sent identical result changes nothing, a
+different one is quarantined as a conflict for a person to settle, and a result for a
+declaration the warehouse has never seen is quarantined too (its declaration may come later;
+the row stays in the quarantine table to be sent again).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from data_contracts.schemas import RISK_CATEGORIES
+
+REASON = "quarantine_reason"
+UNKNOWN_DECLARATION = "declaration not in the warehouse (no declaration with this id was ingested)"
+NOT_SCORED = "(not scored)"
+NO_PROFILE = "(none)"
+#: Group columns of the hit-rate tables, in report order.
+BREAKDOWNS = {
+    "lane": "lane",
+    "selection_reason": "selection reason",
+    "profile": "profile",
+    "model_version": "model version",
+}
+
+
+@dataclass(frozen=True)
+class Triage:
+    """Incoming valid results sorted by what the warehouse already knows."""
+
+    new: pd.DataFrame
+    repeated: pd.DataFrame
+    conflicts: pd.DataFrame
+    unknown: pd.DataFrame
+
+    def quarantine(self) -> pd.DataFrame:
+        """Conflicts and unknown declarations as text rows with their reason."""
+        return pd.concat([as_text(self.conflicts), as_text(self.unknown)], ignore_index=True)
+
+
+def triage(incoming: pd.DataFrame, recorded: pd.DataFrame, known_ids: pd.Series) -> Triage:
+    """Split valid incoming results into new, identical repeats, conflicts and unknown ids.
+
+    Args:
+        incoming: valid inspection results (canonical).
+        recorded: results already in the warehouse for (at least) the incoming ids.
+        known_ids: ids of the incoming declarations that the warehouse holds.
+    """
+    unknown = ~incoming["declaration_id"].isin(known_ids)
+    first = recorded.set_index("declaration_id").reindex(incoming["declaration_id"])
+    seen = first["outcome"].notna().to_numpy() & ~unknown.to_numpy()
+    same = (first["outcome"].to_numpy() == incoming["outcome"].to_numpy()) & (
+        first["violation_category"].to_numpy() == incoming["violation_category"].to_numpy()
+    )
+    conflict = seen & ~same
+    reasons = (
+        "conflicts with the result recorded on "
+        + first["inspection_date"].dt.strftime("%Y-%m-%d").fillna("?")
+        + ": "
+        + first["outcome"].astype("str")
+        + "/"
+        + first["violation_category"].astype("str")
+    ).to_numpy()
+    return Triage(
+        new=incoming[~seen & ~unknown.to_numpy()].reset_index(drop=True),
+        repeated=incoming[seen & same].reset_index(drop=True),
+        conflicts=incoming[conflict].assign(**{REASON: reasons[conflict]}).reset_index(drop=True),
+        unknown=incoming[unknown].assign(**{REASON: UNKNOWN_DECLARATION}).reset_index(drop=True),
+    )
+
+
+def as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as text (dates as YYYY-MM-DD), like a received CSV; missing as ''."""
+    columns = {}
+    for name in frame.columns:
+        values = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            columns[name] = values.dt.strftime("%Y-%m-%d").fillna("")
+        else:
+            columns[name] = values.astype("str").where(values.notna(), "")
+    return pd.DataFrame(columns, index=frame.index).astype("str")
+
+
+def hit_rates(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Results, violations and environmental violations (waste, ODS, wildlife) per group."""
+    violation = results["outcome"].astype("str").eq("violation")
+    environmental = violation & results["violation_category"].isin(RISK_CATEGORIES)
+    base = pd.DataFrame(
+        {
+            "lane": results["lane"].fillna(NOT_SCORED).astype("str"),
+            "selection_reason": results["selection_reason"].astype("str"),
+            "profile": results["rules_fired"].fillna("").astype("str").replace("", NO_PROFILE),
+            "model_version": results["model_version"].fillna(NOT_SCORED).astype("str"),
+            "violation": violation.to_numpy(),
+            "environmental": environmental.to_numpy(),
+        }
+    )
+    base["profile"] = base["profile"].str.split("|")
+    return {
+        name: _rates(base.explode(name) if name == "profile" else base, name) for name in BREAKDOWNS
+    }
+
+
+def _rates(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+    grouped = frame.groupby(by, sort=True)
+    table = pd.DataFrame(
+        {
+            "results": grouped.size(),
+            "violations": grouped["violation"].sum(),
+            "environmental": grouped["environmental"].sum(),
+        }
+    )
+    table["hit_rate"] = (table["violations"] / table["results"]).round(4)
+    table["environmental_rate"] = (table["environmental"] / table["results"]).round(4)
+    return table.reset_index().astype({"results": int, "violations": int, "environmental": int})
