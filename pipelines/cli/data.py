@@ -134,12 +134,9 @@ def simulate(
 ) -> None:
     """Simulate a customs world: declarations, inspections, truth (.parquet) and world.json."""
     with progress(f"simulating {declarations:,} declarations"):
-        from pipelines.flows.simulate import SimulateConfig, known_scenarios, simulate_flow
+        from pipelines.flows.simulate import SimulateConfig, simulate_flow
         from pipelines.runtime import run_flow
 
-        if scenario is not None and scenario not in known_scenarios():
-            known = ", ".join(known_scenarios())
-            raise UserError(f"unknown scenario {scenario!r}; known: {known}")
         config = SimulateConfig(
             out=out,
             declarations=declarations,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -180,19 +179,11 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed")] = 7,
 ) -> None:
     """Run the whole story on a simulated world, in its own home $GCRISK_HOME/demo."""
-    import shutil
-
-    demo_home = Settings().demo_dir
     with progress("demo"):
         from pipelines.flows.demo import DemoConfig, demo_flow
         from pipelines.runtime import run_flow
 
-        config = DemoConfig(out=demo_home, declarations=declarations, seed=seed)
-        config.simulate_config().world_config()  # refuse bad options before any work
-        # The demo has a warehouse and MLflow store of its own, started afresh each time, so
-        # it never mixes with a unit's real data under $GCRISK_HOME.
-        shutil.rmtree(demo_home, ignore_errors=True)
-        os.environ["GCRISK_HOME"] = str(demo_home)
+        config = DemoConfig(out=Settings().demo_dir, declarations=declarations, seed=seed)
         summary = run_flow(demo_flow, config)
     width = max(len(step.step) for step in summary.steps)
     typer.echo(f"{'step':<{width}}  {'seconds':>7}  result")

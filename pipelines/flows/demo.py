@@ -4,7 +4,7 @@ Simulate 24 months; ingest the first 18 and the inspection results known by then
 promote; score the next month; let the simulated officers inspect its red lane and feed their
 results back; monitor. Each step is the same flow a risk unit runs, called in-process, and adds
 one line to the summary; the last table compares the new targeting with the legacy policy on
-the same month.
+the same month. The demo runs in a home of its own, `config.out`, emptied at the start.
 """
 
 from __future__ import annotations
@@ -15,24 +15,34 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from prefect import flow
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from models.comparison import PolicyResult
+from pipelines.flows.feedback import FeedbackConfig, feedback_flow
 from pipelines.flows.ingest import IngestConfig, ingest_flow
-from pipelines.flows.simulate import SimulateConfig, simulate_flow
-from pipelines.runtime import get_logger, run_flow, step
+from pipelines.flows.monitor import MonitorConfig, monitor_flow
+from pipelines.flows.score import ScoreConfig, score_flow
+from pipelines.flows.simulate import SimulateConfig, first_problem, simulate_flow
+from pipelines.flows.train import TrainFlowConfig, train_flow
+from pipelines.runtime import get_logger, run_flow
 from pipelines.settings import Settings
+from pipelines.steps.demo import (
+    compare_policies,
+    demo_home,
+    inspect_red_lane,
+    split_history,
+    write_batch,
+)
 from pipelines.steps.intake import TableKind
-from pipelines.storage import io
 
 
 class DemoConfig(BaseModel):
     """The demo world and how much of it is history."""
 
-    out: Path = Field(description="Demo folder (default $GCRISK_HOME/demo)")
+    out: Path = Field(description="The demo's own home, emptied first (CLI: $GCRISK_HOME/demo)")
     declarations: int = Field(default=200_000, description="Declarations in the world")
     start: datetime.date = Field(default=datetime.date(2024, 1, 1), description="First day")
     months: int = Field(default=24, description="Months simulated")
@@ -43,6 +53,10 @@ class DemoConfig(BaseModel):
     def _history_inside_the_world(self) -> DemoConfig:
         if self.history_months >= self.months:
             raise ValueError("history_months must be fewer than months (the rest is scored)")
+        try:  # refuse a world the simulator would refuse, before the demo empties its home
+            self.simulate_config()
+        except ValidationError as error:
+            raise ValueError(first_problem(error)) from None
         return self
 
     def simulate_config(self) -> SimulateConfig:
@@ -74,22 +88,19 @@ class DemoStep(BaseModel):
     result: str
 
 
-class PolicyResult(BaseModel):
-    """What one targeting policy inspected in the scored month and what it caught."""
-
-    policy: str
-    inspected: int
-    illicit_inspected: int
-    found: int
-    by_category: dict[str, int]
-
-
 class DemoSummary(BaseModel):
     """What the demo did, step by step, the policies compared, and where to look."""
 
-    steps: list[DemoStep] = Field(default_factory=list)
-    comparison: list[PolicyResult] = Field(default_factory=list)
-    where: dict[str, str] = Field(default_factory=dict)
+    steps: list[DemoStep]
+    comparison: list[PolicyResult]
+    where: dict[str, str]
+
+
+class StepLog:
+    """The demo's steps as they run, each timed, with its one-line result."""
+
+    def __init__(self) -> None:
+        self.steps: list[DemoStep] = []
 
     @contextmanager
     def timed(self, name: str) -> Iterator[list[str]]:
@@ -102,156 +113,64 @@ class DemoSummary(BaseModel):
         self.steps.append(DemoStep(step=name, seconds=seconds, result="; ".join(result)))
 
 
-@step(name="split-history", retries=2)
-def split_history(world: Path, out: Path, cutoff: datetime.date) -> tuple[Path, Path]:
-    """Write the declarations before `cutoff` and the inspection results known by then."""
-    declarations = pd.read_parquet(world / "declarations.parquet")
-    inspections = pd.read_parquet(world / "inspections.parquet")
-    history = declarations[declarations["declaration_date"] < pd.Timestamp(cutoff)]
-    known = inspections[
-        (inspections["inspection_date"] < pd.Timestamp(cutoff))
-        & inspections["declaration_id"].isin(history["declaration_id"])
-    ]
-    stamp = cutoff.isoformat()
-    paths = (out / f"declarations-before-{stamp}.parquet", out / f"inspections-by-{stamp}.parquet")
-    io.write_parquet(history, paths[0])
-    io.write_parquet(known, paths[1])
-    get_logger().info("history: %d declarations, %d inspection results", len(history), len(known))
-    return paths
-
-
-@step(name="write-batch", retries=2)
-def write_batch(world: Path, out: Path, start: datetime.date, end: datetime.date) -> Path:
-    """The declarations of the scored month, as the risk unit would receive them."""
-    declarations = pd.read_parquet(world / "declarations.parquet")
-    dates = declarations["declaration_date"]
-    batch = declarations[(dates >= pd.Timestamp(start)) & (dates < pd.Timestamp(end))]
-    path = out / f"batch-{start.isoformat()}.parquet"
-    io.write_parquet(batch, path)
-    get_logger().info("batch: %d declarations from %s to %s", len(batch), start, end)
-    return path
-
-
-@step(name="inspect-red-lane", retries=2)
-def inspect_red_lane(world: Path, scored: Path, out: Path, seed: int) -> Path:
-    """Simulated officers inspect the red lane; their results become the feedback file."""
-    from simulation.field_inspection import inspect_selection
-
-    scores = pd.read_parquet(scored / "scores.parquet")
-    batch = pd.read_parquet(
-        world / "declarations.parquet", columns=["declaration_id", "declaration_date"]
-    )
-    selected = scores[scores["selected"]].merge(batch, on="declaration_id", how="left")
-    truth = pd.read_parquet(world / "truth.parquet")
-    detection = float(_world_config(world).get("detection_probability", 0.8))
-    results = inspect_selection(selected, truth, detection_probability=detection, seed=seed)
-    path = out / "inspection-results.parquet"
-    io.write_parquet(results, path)
-    return path
-
-
-def _world_config(world: Path) -> dict[str, Any]:
-    import json
-
-    summary = json.loads((world / "world.json").read_text())
-    config: dict[str, Any] = summary.get("config", {})
-    return config
-
-
-@step(name="compare-policies")
-def compare_policies(
-    world: Path, scored: Path, results: Path, start: datetime.date, end: datetime.date
-) -> list[PolicyResult]:
-    """The new red lane against the legacy policy on the same month, by the hidden truth."""
-    truth = pd.read_parquet(world / "truth.parquet").set_index("declaration_id")
-    legacy = pd.read_parquet(world / "inspections.parquet")
-    declarations = pd.read_parquet(
-        world / "declarations.parquet", columns=["declaration_id", "declaration_date"]
-    )
-    in_month = declarations[
-        (declarations["declaration_date"] >= pd.Timestamp(start))
-        & (declarations["declaration_date"] < pd.Timestamp(end))
-    ]
-    legacy = legacy[legacy["declaration_id"].isin(in_month["declaration_id"])]
-    ours = pd.read_parquet(results)
-    return [
-        _policy_result("new targeting (red lane)", ours, truth),
-        _policy_result("legacy policy", legacy, truth),
-    ]
-
-
-def _policy_result(name: str, inspections: pd.DataFrame, truth: pd.DataFrame) -> PolicyResult:
-    facts = truth.reindex(inspections["declaration_id"])
-    illicit = facts["is_illicit"].fillna(False).astype(bool)
-    found = inspections["outcome"].eq("violation") & inspections["violation_category"].isin(
-        ["waste", "ods", "wildlife"]
-    )
-    categories = facts.loc[illicit.to_numpy(), "category"].value_counts()
-    return PolicyResult(
-        policy=name,
-        inspected=len(inspections),
-        illicit_inspected=int(illicit.sum()),
-        found=int(found.sum()),
-        by_category={c: int(categories.get(c, 0)) for c in ("waste", "ods", "wildlife")},
-    )
-
-
 @flow(name="demo", validate_parameters=True)
 def demo_flow(config: DemoConfig) -> DemoSummary:
     """The whole story: simulate, ingest history, train, score a month, feed back, monitor."""
-    settings = Settings()
-    summary = DemoSummary()
-    world_dir = config.simulate_config().out
-    with summary.timed("simulate") as result:
+    with demo_home(config.out) as settings:
+        log = StepLog()
+        world = config.simulate_config().out
+        _simulate_and_ingest(config, log)
+        _train(config, world, log)
+        results = _score_and_inspect(config, world, log)
+        _feed_back_and_monitor(config, results, log)
+        comparison = compare_policies(world, results, config.cutoff, config.batch_end)
+        return DemoSummary(steps=log.steps, comparison=comparison, where=_where(config, settings))
+
+
+def _simulate_and_ingest(config: DemoConfig, log: StepLog) -> None:
+    with log.timed("simulate") as result:
         world = run_flow(simulate_flow, config.simulate_config())
         result.append(f"{world.declarations:,} declarations, {world.inspections:,} inspections")
-    with summary.timed("split history") as result:
-        files = split_history(world_dir, config.out / "history", config.cutoff)
+    with log.timed("split history") as result:
+        files = split_history(Path(world.out), config.out / "history", config.cutoff)
         result.append(f"everything known before {config.cutoff}")
     kinds: tuple[TableKind, TableKind] = ("declarations", "inspections")
     for kind, file in zip(kinds, files, strict=True):
-        with summary.timed(f"ingest {kind}") as result:
+        with log.timed(f"ingest {kind}") as result:
             ingest = run_flow(ingest_flow, IngestConfig(file=file, kind=kind))
             result.append(
                 f"{ingest.rows_valid:,} loaded, {ingest.rows_quarantined:,} quarantined, "
                 f"{ingest.table_rows:,} in the table"
             )
-    _train_score_and_learn(config, world_dir, summary)
-    summary.where = _where(config, settings)
-    return summary
 
 
-def _train_score_and_learn(config: DemoConfig, world_dir: Path, summary: DemoSummary) -> None:
-    from pipelines.flows.score import ScoreConfig, score_flow
-    from pipelines.flows.train import TrainFlowConfig, train_flow
-
-    with summary.timed("train and promote") as result:
+def _train(config: DemoConfig, world: Path, log: StepLog) -> None:
+    with log.timed("train and promote") as result:
         trained = run_flow(
             train_flow,
-            TrainFlowConfig(until=config.cutoff, promote=True, truth=world_dir / "truth.parquet"),
+            TrainFlowConfig(until=config.cutoff, promote=True, truth=world / "truth.parquet"),
         )
         verdict = "passed" if trained.gate["passed"] else "failed"
         result.append(
             f"version {trained.model_version}, gate {verdict}, champion {trained.champion_version}"
         )
-    batch = write_batch(world_dir, config.out, config.cutoff, config.batch_end)
+
+
+def _score_and_inspect(config: DemoConfig, world: Path, log: StepLog) -> Path:
+    """Score the month after the history; simulated officers inspect its red lane."""
+    batch = write_batch(world, config.out, config.cutoff, config.batch_end)
     scored_dir = config.out / f"score-{config.cutoff.isoformat()}"
-    with summary.timed("score next month") as result:
+    with log.timed("score next month") as result:
         scored = run_flow(score_flow, ScoreConfig(file=batch, out=scored_dir, seed=config.seed))
         result.append(", ".join(f"{n:,} {lane}" for lane, n in scored.lanes.items()))
-    with summary.timed("inspect red lane") as result:
-        results = inspect_red_lane(world_dir, scored_dir, config.out, config.seed)
+    with log.timed("inspect red lane") as result:
+        results = inspect_red_lane(world, scored_dir, config.out, config.seed)
         result.append(f"simulated officers inspected the red lane -> {results.name}")
-    _feedback_and_monitor(config, results, summary)
-    summary.comparison = compare_policies(
-        world_dir, scored_dir, results, config.cutoff, config.batch_end
-    )
+    return results
 
 
-def _feedback_and_monitor(config: DemoConfig, results: Path, summary: DemoSummary) -> None:
-    from pipelines.flows.feedback import FeedbackConfig, feedback_flow
-
-    with summary.timed("feed back results") as result:
+def _feed_back_and_monitor(config: DemoConfig, results: Path, log: StepLog) -> None:
+    with log.timed("feed back results") as result:
         fed = run_flow(feedback_flow, FeedbackConfig(file=results, out=config.out / "feedback"))
         rates = {row.selection_reason: row for row in fed.hit_rates.selection_reason}
         result.append(f"{fed.new:,} results in, {fed.conflicts} conflicts")
@@ -259,13 +178,7 @@ def _feedback_and_monitor(config: DemoConfig, results: Path, summary: DemoSummar
             if reason in rates:
                 row = rates[reason]
                 result.append(f"{reason} hits {row.environmental}/{row.results}")
-    _monitor(config, summary)
-
-
-def _monitor(config: DemoConfig, summary: DemoSummary) -> None:
-    from pipelines.flows.monitor import MonitorConfig, monitor_flow
-
-    with summary.timed("monitor") as result:
+    with log.timed("monitor") as result:
         monitored = run_flow(monitor_flow, MonitorConfig(out=config.out / "monitor"))
         result.append(f"{len(monitored.alerts)} alerts; report {config.out / 'monitor'}")
 

@@ -6,13 +6,18 @@ import datetime
 from pathlib import Path
 
 from prefect import flow
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from pipelines.runtime import get_logger, step
-from pipelines.storage import io
-from simulation import SCENARIOS, World, WorldConfig, simulate
+from pipelines.steps.simulation import simulate_world, write_world
+from simulation import SCENARIOS, WorldConfig
 
-WORLD_FILES = ("declarations.parquet", "inspections.parquet", "truth.parquet", "world.json")
+
+def first_problem(error: ValidationError) -> str:
+    """The first problem of a validation error as one line, `field: message`."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    message = str(first.get("msg", error)).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
 
 
 class SimulateConfig(BaseModel):
@@ -25,8 +30,20 @@ class SimulateConfig(BaseModel):
     seed: int = Field(default=7, description="Random seed; same seed, same bytes")
     scenario: str | None = Field(default=None, description="Named trainer scenario, if any")
 
+    @model_validator(mode="after")
+    def _a_world_the_simulator_accepts(self) -> SimulateConfig:
+        # Refused here, so a bad option fails before any work (and before anything is written).
+        if self.scenario is not None and self.scenario not in SCENARIOS:
+            known = ", ".join(sorted(SCENARIOS))
+            raise ValueError(f"unknown scenario {self.scenario!r}; known: {known}")
+        try:
+            self.world_config()
+        except ValidationError as error:
+            raise ValueError(first_problem(error)) from None
+        return self
+
     def world_config(self) -> WorldConfig:
-        """The simulator's configuration (validated: raises on out-of-range options)."""
+        """The simulator's configuration."""
         return WorldConfig.model_validate(self.model_dump(exclude={"out"}))
 
 
@@ -39,39 +56,14 @@ class SimulateSummary(BaseModel):
     files: list[str]
 
 
-def known_scenarios() -> list[str]:
-    """Names accepted by `--scenario`."""
-    return sorted(SCENARIOS)
-
-
-@step(name="simulate-world")
-def simulate_world(config: WorldConfig) -> World:
-    """Run the simulator."""
-    world = simulate(config)
-    get_logger().info(
-        "simulated %d declarations, %d inspections", len(world.declarations), len(world.inspections)
-    )
-    return world
-
-
-@step(name="write-world", retries=2)
-def write_world(world: World, out: Path) -> SimulateSummary:
-    """Write the world's tables and world.json (its configuration and figures), atomically."""
-    io.write_parquet(world.declarations, out / "declarations.parquet")
-    io.write_parquet(world.inspections, out / "inspections.parquet")
-    io.write_parquet(world.truth, out / "truth.parquet")
-    io.write_json(world.summary(), out / "world.json")
-    get_logger().info("wrote the world to %s", out)
-    return SimulateSummary(
-        out=str(out),
-        declarations=len(world.declarations),
-        inspections=len(world.inspections),
-        files=[str(out / name) for name in WORLD_FILES],
-    )
-
-
 @flow(name="simulate-world", validate_parameters=True)
 def simulate_flow(config: SimulateConfig) -> SimulateSummary:
     """Simulate a customs world and write it to `config.out`."""
     world = simulate_world(config.world_config())
-    return write_world(world, config.out)
+    files = write_world(world, config.out)
+    return SimulateSummary(
+        out=str(config.out),
+        declarations=len(world.declarations),
+        inspections=len(world.inspections),
+        files=[str(path) for path in files],
+    )

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from pipelines.flows.demo import DemoConfig, demo_flow
-from pipelines.flows.simulate import WORLD_FILES, SimulateConfig, simulate_flow
+from pipelines.flows.simulate import SimulateConfig, simulate_flow
 from pipelines.runtime import run_flow
+from pipelines.steps.simulation import WORLD_FILES
 from pipelines.storage.warehouse import Warehouse
 
 SMALL = {"declarations": 2_000, "months": 6, "seed": 5}
@@ -30,15 +32,27 @@ def test_out_of_range_options_are_refused_before_any_work(tmp_path: Path) -> Non
     with pytest.raises(ValueError, match="declarations"):
         run_flow(simulate_flow, SimulateConfig(out=tmp_path / "w", declarations=10))
     assert not (tmp_path / "w").exists()
+    with pytest.raises(ValueError, match="unknown scenario 'nope'; known: "):
+        SimulateConfig(out=tmp_path / "w", scenario="nope")
+    (tmp_path / "demo").mkdir()
+    with pytest.raises(ValueError, match="declarations"):
+        DemoConfig(out=tmp_path / "demo", declarations=10)
+    assert (tmp_path / "demo").exists()
 
 
 def test_demo_ingests_only_what_was_known_at_the_cutoff(home: Path) -> None:
+    (home / "demo").mkdir()
+    (home / "demo" / "left-from-last-time.txt").write_text("x")
     config = DemoConfig(out=home / "demo", declarations=3_000, months=6, history_months=4)
     summary = run_flow(demo_flow, config)
+    assert not (home / "demo" / "left-from-last-time.txt").exists()  # the demo starts afresh
     declarations = pd.read_parquet(home / "demo" / "world" / "declarations.parquet")
     inspections = pd.read_parquet(home / "demo" / "world" / "inspections.parquet")
     cutoff, batch_end = pd.Timestamp(config.cutoff), pd.Timestamp(config.batch_end)
-    with Warehouse(home / "warehouse.duckdb", read_only=True) as warehouse:
+    # The demo keeps its own warehouse in its folder, and leaves $GCRISK_HOME as it was.
+    assert not (home / "warehouse.duckdb").exists()
+    assert os.environ["GCRISK_HOME"] == str(home)
+    with Warehouse(home / "demo" / "warehouse.duckdb", read_only=True) as warehouse:
         stored = warehouse.read_declarations()
         known = warehouse.read_inspections()
     steps = [step.step for step in summary.steps]
@@ -59,4 +73,4 @@ def test_demo_ingests_only_what_was_known_at_the_cutoff(home: Path) -> None:
         "new targeting (red lane)",
         "legacy policy",
     }
-    assert summary.where["warehouse"] == str(home / "warehouse.duckdb")
+    assert summary.where["warehouse"] == str(home / "demo" / "warehouse.duckdb")
