@@ -41,7 +41,7 @@ def test_out_of_range_options_are_refused_before_any_work(tmp_path: Path) -> Non
 
 
 def test_demo_ingests_only_what_was_known_at_the_cutoff(home: Path) -> None:
-    (home / "demo").mkdir()
+    (home / "demo").mkdir(parents=True)
     (home / "demo" / "left-from-last-time.txt").write_text("x")
     config = DemoConfig(out=home / "demo", declarations=3_000, months=6, history_months=4)
     summary = run_flow(demo_flow, config)
