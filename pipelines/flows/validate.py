@@ -8,10 +8,13 @@ from pathlib import Path
 from prefect import flow
 from pydantic import BaseModel, Field
 
-from data_contracts.validation import ValidationResult
-from pipelines.runtime import get_logger, step
-from pipelines.steps.intake import TableKind, ValidationSummary, read_received, validate_table
-from pipelines.storage import io
+from pipelines.steps.intake import (
+    TableKind,
+    ValidationSummary,
+    read_received,
+    validate_table,
+    write_validation_outputs,
+)
 
 
 class ValidateConfig(BaseModel):
@@ -23,18 +26,6 @@ class ValidateConfig(BaseModel):
     today: datetime.date | None = Field(
         default=None, description="Date after which dates count as future (default: today)"
     )
-
-
-@step(name="write-validation-outputs", retries=2)
-def write_validation_outputs(
-    result: ValidationResult, summary: ValidationSummary, out: Path
-) -> Path:
-    """Write valid.parquet, quarantine.parquet and validation.json (that last, as a commit mark)."""
-    io.write_parquet(result.valid, out / "valid.parquet")
-    io.write_parquet(result.quarantine, out / "quarantine.parquet")
-    io.write_json(summary.model_dump(mode="json"), out / "validation.json")
-    get_logger().info("wrote %s", out)
-    return out
 
 
 @flow(name="validate-table", validate_parameters=True)

@@ -155,3 +155,15 @@ def record_run(warehouse: Path, summary: ValidationSummary, started: datetime.da
             rows_quarantined=summary.rows_quarantined,
             details=summary.model_dump(mode="json", exclude={"run_id"}),
         )
+
+
+@step(name="write-validation-outputs", retries=2)
+def write_validation_outputs(
+    result: ValidationResult, summary: ValidationSummary, out: Path
+) -> Path:
+    """Write valid.parquet, quarantine.parquet and validation.json (that last, as a commit mark)."""
+    io.write_parquet(result.valid, out / "valid.parquet")
+    io.write_parquet(result.quarantine, out / "quarantine.parquet")
+    io.write_json(summary.model_dump(mode="json"), out / "validation.json")
+    get_logger().info("wrote %s", out)
+    return out
