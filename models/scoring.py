@@ -65,20 +65,38 @@ def _select(
     selection: SelectionConfig,
     capacity_per_office: pd.Series | None,
 ) -> pd.DataFrame:
-    red = [p.id for p in profiles.profiles if p.lane == "red"]
-    yellow = [p.id for p in profiles.profiles if p.lane == "yellow"]
     risk = probabilities["risk_score"] if model is not None else pd.Series(np.nan, features.index)
-    mandatory = fired[red].any(axis=1) if red else pd.Series(False, index=features.index)
-    advisory = fired[yellow].any(axis=1) if yellow else pd.Series(False, index=features.index)
+    pool = profile_flags(fired, profiles).assign(risk_score=risk)
+    if capacity_per_office is not None:
+        pool = pool.assign(customs_office=features["customs_office"])
+    return assign_lanes(pool, selection=selection, capacity_per_office=capacity_per_office)
+
+
+def profile_flags(fired: pd.DataFrame, profiles: ProfileSet) -> pd.DataFrame:
+    """Per row, `mandatory` (a red-lane profile fired) and `advisory` (a yellow-lane one)."""
+
+    def any_of(lane: str) -> pd.Series:
+        ids = [p.id for p in profiles.profiles if p.lane == lane]
+        return fired[ids].any(axis=1) if ids else pd.Series(False, index=fired.index)
+
+    return pd.DataFrame({"mandatory": any_of("red"), "advisory": any_of("yellow")})
+
+
+def assign_lanes(
+    pool: pd.DataFrame,
+    *,
+    selection: SelectionConfig,
+    capacity_per_office: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Lanes of a whole batch from its `risk_score`, `mandatory` and `advisory` columns (and
+    `customs_office` with per-office capacity): a share of the batch, or each office's own."""
     if capacity_per_office is None:
-        capacity = capacity_for_budget(len(features), selection.budget)
-        return select(risk, mandatory, advisory, capacity=capacity, config=selection)
-    pool = pd.DataFrame(
-        {
-            "risk_score": risk,
-            "mandatory": mandatory,
-            "advisory": advisory,
-            "customs_office": features["customs_office"],
-        }
-    )
+        capacity = capacity_for_budget(len(pool), selection.budget)
+        return select(
+            pool["risk_score"],
+            pool["mandatory"],
+            pool["advisory"],
+            capacity=capacity,
+            config=selection,
+        )
     return select_by_office(pool, capacity_per_office, config=selection)

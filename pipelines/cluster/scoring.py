@@ -2,7 +2,7 @@
 
 Only this module knows about Dask. Each partition runs `build_scoring_features`, the model
 (rebuilt from `RiskModel.to_dict()`, boosters as LightGBM model text) and the profiles; the client
-then collects only the columns selection needs and runs `select`/`select_by_office` once over the
+then collects only the columns selection needs and runs `models.scoring.assign_lanes` once over the
 whole batch, so capacity is a global top-k exactly as in pandas (never per-partition quotas).
 Reasons are computed on the workers for the red and yellow rows only. Feature drift (PSI against
 the model's training reference) sums per-partition bin counts, so it equals the pandas figure.
@@ -29,8 +29,8 @@ from models.explain import Describe, merge_reasons, model_reasons, profile_reaso
 from models.monitoring import FeatureReference
 from models.risk_model import RiskModel
 from models.rules import ProfileSet, fire, fired_ids
-from models.scoring import PROFILES_ONLY
-from models.selection import SelectionConfig, capacity_for_budget, select, select_by_office
+from models.scoring import PROFILES_ONLY, assign_lanes, profile_flags
+from models.selection import SelectionConfig
 from pipelines.storage.partitions import canonical_partition, partition_files
 
 #: Columns the client needs for the global selection (everything else stays on the workers).
@@ -89,18 +89,6 @@ def _model(spec: dict[str, Any] | None) -> RiskModel | None:
     return RiskModel.from_dict(spec) if spec is not None else None
 
 
-def _mandatory_advisory(fired: pd.DataFrame, profiles: ProfileSet) -> pd.DataFrame:
-    red = [p.id for p in profiles.profiles if p.lane == "red"]
-    yellow = [p.id for p in profiles.profiles if p.lane == "yellow"]
-    return pd.DataFrame(
-        {
-            "mandatory": fired[red].any(axis=1) if red else False,
-            "advisory": fired[yellow].any(axis=1) if yellow else False,
-        },
-        index=fired.index,
-    )
-
-
 def score_and_count(
     batch: pd.DataFrame,
     snapshots: Snapshots,
@@ -123,7 +111,7 @@ def score_and_count(
         axis=1,
     ).assign(
         risk_score=risk,
-        **_mandatory_advisory(fired, profiles),
+        **profile_flags(fired, profiles),
         rules_fired=fired_ids(fired),
     )
     reference = model.reference if model is not None else None
@@ -192,22 +180,6 @@ def _as_dask(batch: Any, *, npartitions: int) -> Any:
     return batch
 
 
-def global_lanes(
-    pool: pd.DataFrame, selection: SelectionConfig, capacity_per_office: pd.Series | None
-) -> pd.DataFrame:
-    """Lanes of the whole batch from its pool columns (the same calls as `score_batch`)."""
-    if capacity_per_office is None:
-        capacity = capacity_for_budget(len(pool), selection.budget)
-        return select(
-            pool["risk_score"],
-            pool["mandatory"],
-            pool["advisory"],
-            capacity=capacity,
-            config=selection,
-        )
-    return select_by_office(pool, capacity_per_office, config=selection)
-
-
 def score_partitioned(
     batch: Any,
     snapshots: Snapshots,
@@ -255,7 +227,7 @@ def score_partitioned(
     reference = model.reference if model is not None else None
     drift = _psi(client.gather(client.compute(kept[len(passes) :])), reference)
     pool = partial[POOL_COLUMNS].compute().reset_index(drop=True)
-    lanes = global_lanes(pool, selection, capacity_per_office)
+    lanes = assign_lanes(pool, selection=selection, capacity_per_office=capacity_per_office)
     flagged = pd.Index(pool.loc[lanes["lane"].isin(["red", "yellow"]), "declaration_id"])
     [flagged_f] = client.scatter([flagged], broadcast=True, hash=False)
     reasons_meta = pd.DataFrame({"declaration_id": [], "reasons": []}).astype("str")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from models.rules import packaged_profiles
+from models.scoring import assign_lanes, profile_flags
 from models.selection import SelectionConfig, capacity_for_budget, select, select_by_office
 
 
@@ -79,3 +81,26 @@ def test_capacity_for_budget() -> None:
     assert capacity_for_budget(1000, 0.05) == 50
     assert capacity_for_budget(10, 0.01) == 1
     assert capacity_for_budget(0, 0.05) == 0
+
+
+def test_assign_lanes_takes_a_share_of_the_batch_or_each_offices_capacity() -> None:
+    frame = pool()
+    config = SelectionConfig(budget=0.03, exploration=0.1, seed=4)
+    shared = assign_lanes(frame, selection=config)
+    pd.testing.assert_frame_equal(shared, run(frame, capacity=30, budget=0.03, seed=4))
+    capacity = pd.Series({"A": 5, "B": 0, "C": 2})
+    per_office = assign_lanes(frame, selection=config, capacity_per_office=capacity)
+    red = per_office["selected"].groupby(frame["customs_office"]).sum()
+    assert red.to_dict() == {"A": 5, "B": 0, "C": 2}
+
+
+def test_profile_flags_mark_red_profiles_mandatory_and_yellow_ones_advisory() -> None:
+    profiles = packaged_profiles()
+    red = next(p.id for p in profiles.profiles if p.lane == "red")
+    yellow = next(p.id for p in profiles.profiles if p.lane == "yellow")
+    fired = pd.DataFrame(False, index=range(3), columns=profiles.ids)
+    fired.loc[0, red] = True
+    fired.loc[1, yellow] = True
+    flags = profile_flags(fired, profiles)
+    assert flags["mandatory"].tolist() == [True, False, False]
+    assert flags["advisory"].tolist() == [False, True, False]
