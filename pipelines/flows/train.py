@@ -22,6 +22,7 @@ from pipelines.cluster.wiring import with_cluster
 from pipelines.runtime import get_logger, step
 from pipelines.settings import Settings
 from pipelines.steps.training import Evaluation, Plan, evaluate_candidates, log_training_run
+from pipelines.storage import io
 from pipelines.storage.warehouse import Warehouse
 
 
@@ -210,8 +211,8 @@ def train_flow(config: TrainFlowConfig) -> TrainSummary:
     model = fit_model(features, inspections, plan, config, settings.dask_scheduler)
     evaluation = evaluate(features, inspections, model, plan, config, settings)
     fingerprints = {
-        "declarations": Plan.fingerprint(declarations),
-        "inspections": Plan.fingerprint(inspections),
+        "declarations": io.frame_fingerprint(declarations),
+        "inspections": io.frame_fingerprint(inspections),
     }
     return log_run(model, evaluation, plan, config, settings, fingerprints, contracts)
 

@@ -5,7 +5,6 @@ Kept apart from the flow so the flow reads top to bottom; each function here is 
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -171,7 +170,7 @@ def _summary(
         "rules_fired": _counts(fired[fired != ""]),
         "model_version": champion.version,
         "model_fingerprint": champion.fingerprint,
-        "data_fingerprint": _fingerprint(batch),
+        "data_fingerprint": io.frame_fingerprint(batch),
         "as_of": str(batch["declaration_date"].min().date()) if len(batch) else "",
         "banner": champion.banner,
         "drift": {name: float(value) for name, value in drift.items()},
@@ -190,11 +189,6 @@ def _summary(
 
 def _counts(values: pd.Series) -> dict[str, int]:
     return {str(k): int(v) for k, v in values.value_counts().sort_index().items()}
-
-
-def _fingerprint(frame: pd.DataFrame) -> str:
-    hashed = pd.util.hash_pandas_object(frame.sort_index(axis=1), index=False).sort_values()
-    return hashlib.sha256(hashed.to_numpy().tobytes()).hexdigest()[:16]
 
 
 def log_scoring_run(summary: dict[str, Any], settings: Settings) -> str | None:

@@ -9,7 +9,6 @@ gate's verdict, and registers the model.
 from __future__ import annotations
 
 import datetime
-import hashlib
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -59,12 +58,6 @@ class Plan:
     def holdout(self, features: pd.DataFrame) -> pd.DataFrame:
         dates = features["declaration_date"]
         return features[(dates >= self.holdout_start) & (dates < self.until)].reset_index(drop=True)
-
-    @staticmethod
-    def fingerprint(frame: pd.DataFrame) -> str:
-        """A short, row-order-independent hash of a frame's content."""
-        hashed = pd.util.hash_pandas_object(frame.sort_index(axis=1), index=False)
-        return hashlib.sha256(hashed.sort_values().to_numpy().tobytes()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

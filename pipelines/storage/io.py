@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import functools
+import hashlib
 import json
 import os
 import tempfile
@@ -31,6 +32,12 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 #: Leading characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _CHUNK = 1 << 20
+
+
+def frame_fingerprint(frame: pd.DataFrame) -> str:
+    """A short hash of a frame's content, independent of row and column order."""
+    hashed = pd.util.hash_pandas_object(frame.sort_index(axis=1), index=False)
+    return hashlib.sha256(hashed.sort_values().to_numpy().tobytes()).hexdigest()[:16]
 
 
 def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:

@@ -119,3 +119,12 @@ def test_write_csv_handles_mixed_object_columns(tmp_path: Path) -> None:
     frame = pd.DataFrame({"id": [1, 2, 3], "mixed": pd.Series(["=1+1", -2, None], dtype=object)})
     path = io.write_csv(frame, tmp_path / "mixed.csv")
     assert path.read_text().splitlines() == ["id,mixed", "1,'=1+1", "2,-2", "3,"]
+
+
+def test_frame_fingerprint_ignores_order_and_sees_any_changed_cell() -> None:
+    frame = valid_declarations(20)
+    shuffled = frame.sample(frac=1, random_state=1)[list(reversed(frame.columns))]
+    assert io.frame_fingerprint(shuffled) == io.frame_fingerprint(frame)
+    changed = frame.copy()
+    changed.loc[3, "net_weight_kg"] += 1
+    assert io.frame_fingerprint(changed) != io.frame_fingerprint(frame)
