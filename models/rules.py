@@ -21,6 +21,8 @@ A profile is data, never code: its condition is a tree of `all`/`any` groups who
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -111,6 +113,13 @@ class ProfileSet:
 
     def get(self, profile_id: str) -> Profile:
         return next(p for p in self.profiles if p.id == profile_id)
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of every profile's content: which rules a decision was made with."""
+        documents = [profile.model_dump(mode="json") for profile in self.profiles]
+        text = json.dumps(documents, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def parse_profile(text: str, *, source: str, known_fields: Iterable[str] | None = None) -> Profile:

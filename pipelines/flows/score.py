@@ -35,6 +35,7 @@ from pipelines.steps.scoring import (
     batch_snapshots,
     build_batch_features,
     capacity_per_office,
+    decision_run,
     empty_scores,
     log_scoring_run,
     read_capacity,
@@ -43,6 +44,7 @@ from pipelines.steps.scoring import (
     write_score_outputs,
 )
 from pipelines.storage import io
+from pipelines.storage.decisions import DecisionRun
 from pipelines.storage.tracking import Champion, load_champion
 from pipelines.storage.warehouse import utc_now
 
@@ -83,6 +85,7 @@ class ScoreSummary(BaseModel):
     banner: str | None
     drift: dict[str, float]
     outputs: dict[str, str]
+    decision_run_id: str
     mlflow_run_id: str | None = None
 
 
@@ -155,9 +158,11 @@ def write_outputs(
     champion: Champion,
     config: ScoreConfig,
     settings: Settings,
+    run: DecisionRun,
+    started: datetime.datetime,
     drift: pd.Series | None = None,
 ) -> dict[str, Any]:
-    """scores.parquet/.csv, quarantine.parquet, report.html; the scores table."""
+    """scores.parquet/.csv, quarantine.parquet, report.html; the decision record."""
     notes = () if len(batch) else (_NOTHING_VALID.format(rows=validation.rows_in),)
     summary = write_score_outputs(
         scores,
@@ -170,9 +175,9 @@ def write_outputs(
         notes=notes,
         drift=drift,
     )
-    store_scores(settings.warehouse_path, scores)
-    get_logger().info("wrote %d scores to %s and the warehouse", len(scores), config.out)
-    return summary
+    store_scores(settings.warehouse_path, scores, run, started)
+    get_logger().info("wrote %d scores to %s and the decision record", len(scores), config.out)
+    return {**summary, "decision_run_id": run.run_id}
 
 
 def _score_on_cluster(
@@ -227,6 +232,7 @@ def score_flow(config: ScoreConfig) -> ScoreSummary:
         key_fingerprint=fingerprint,
     )
     champion = champion_model(settings)
+    run = decision_run(config.file, champion, config.selection(), config.capacity)
     drift = None
     if len(result.valid) and settings.uses_dask:
         # Features stay on the cluster; the drift comes back summed from its partitions.
@@ -248,6 +254,8 @@ def score_flow(config: ScoreConfig) -> ScoreSummary:
         champion,
         config,
         settings,
+        run,
+        started,
         drift,
     )
     summary["mlflow_run_id"] = log_scoring_run(summary, settings)

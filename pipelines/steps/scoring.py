@@ -5,6 +5,8 @@ Kept apart from the flow so the flow reads top to bottom; each function here is 
 
 from __future__ import annotations
 
+import datetime
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +21,7 @@ from models.selection import SelectionConfig
 from pipelines.reports.scoring import render_score_report
 from pipelines.settings import Settings
 from pipelines.storage import io, tracking
+from pipelines.storage.decisions import DecisionRun
 from pipelines.storage.tracking import Champion
 from pipelines.storage.warehouse import Warehouse, utc_now
 
@@ -135,10 +138,33 @@ def write_score_outputs(
     return summary
 
 
-def store_scores(warehouse: Path, scores: pd.DataFrame) -> None:
-    """Upsert the batch's scores into the warehouse `scores` table (a rerun replaces them)."""
+def decision_run(
+    batch_file: Path,
+    champion: Champion,
+    selection: SelectionConfig,
+    capacity_file: Path | None,
+) -> DecisionRun:
+    """A new scoring run's id and everything its lanes depend on, for the decision record."""
+    return DecisionRun(
+        run_id=uuid.uuid4().hex,
+        batch_file=str(batch_file.resolve()),
+        batch_sha256=io.file_sha256(batch_file),
+        model_fingerprint=champion.fingerprint,
+        profile_set_hash=packaged_profiles().fingerprint,
+        budget=selection.budget,
+        exploration=selection.exploration,
+        seed=selection.seed,
+        capacity_sha256=io.file_sha256(capacity_file) if capacity_file is not None else None,
+    )
+
+
+def store_scores(
+    warehouse: Path, scores: pd.DataFrame, run: DecisionRun, started: datetime.datetime
+) -> None:
+    """Append the batch's decisions to the warehouse's decision record (never replaced: the
+    `scores` view keeps the decision in force for each declaration)."""
     with Warehouse(warehouse) as store:
-        store.upsert("scores", scores)
+        store.append_decisions(scores, run, started_at=started)
 
 
 def _drift(features: pd.DataFrame, model: RiskModel | None) -> pd.Series:

@@ -40,6 +40,15 @@ def frame_fingerprint(frame: pd.DataFrame) -> str:
     return hashlib.sha256(hashed.sort_values().to_numpy().tobytes()).hexdigest()[:16]
 
 
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 of a file's bytes (which batch or capacity file a decision was made from)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a received CSV or Parquet table.
 

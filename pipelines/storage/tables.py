@@ -12,12 +12,18 @@ import pandas as pd
 
 from data_contracts.schemas import PANDAS_DTYPES, SCHEMAS, Column, Kind, LogicalType
 
+#: Tables read by `declaration_id`; `scores` is the view of the decisions in force.
 KEYED_TABLES: tuple[Kind, ...] = ("declarations", "inspections", "scores")
-TableName = Literal["declarations", "inspections", "scores", "quarantine", "runs", "meta"]
+#: Tables loaded by upsert (a reload replaces a declaration's row); decisions are only appended.
+UPSERTED_TABLES: tuple[Kind, ...] = ("declarations", "inspections")
+TableName = Literal[
+    "declarations", "inspections", "scores", "decisions", "quarantine", "runs", "meta"
+]
 TABLES: tuple[TableName, ...] = (
     "declarations",
     "inspections",
     "scores",
+    "decisions",
     "quarantine",
     "runs",
     "meta",

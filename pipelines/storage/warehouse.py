@@ -1,11 +1,13 @@
-"""The DuckDB warehouse: declarations, inspections, scores, quarantine and runs in one file.
+"""The DuckDB warehouse: declarations, inspections, decisions, quarantine and runs in one file.
 
 Tables are typed from `data_contracts.schemas` plus two lineage columns (`source_file`,
-`loaded_at`); their definitions live in `warehouse_tables`. Upserts are keyed by
-`declaration_id` and done set-wise in one transaction (delete the incoming keys, insert the
-incoming rows), so loading the same file twice leaves the same rows. The `meta` table keeps the
-fingerprint of the pseudonym key the ids were loaded under, and a load under another key state
-is refused. Use it as a context manager: `with Warehouse(path) as warehouse: ...`.
+`loaded_at`); their definitions live in `tables`. Declarations and inspections are upserted by
+`declaration_id`, set-wise in one transaction (delete the incoming keys, insert the incoming
+rows), so loading the same file twice leaves the same rows. Scoring decisions are only ever
+appended (`decisions`); `scores` is the view of the decision in force for each declaration.
+The `meta` table keeps the fingerprint of the pseudonym key the ids were loaded under, and a
+load under another key state is refused. Use it as a context manager:
+`with Warehouse(path) as warehouse: ...`.
 """
 
 from __future__ import annotations
@@ -24,12 +26,15 @@ import pyarrow as pa
 
 from data_contracts.privacy import KEY_OFF
 from data_contracts.schemas import Kind
+from pipelines.storage import decisions
+from pipelines.storage.decisions import DecisionRun
 from pipelines.storage.tables import (
     KEYED_TABLES,
     META_DDL,
     QUARANTINE_DDL,
     RUNS_DDL,
     TABLES,
+    UPSERTED_TABLES,
     TableName,
     canonical_frame,
     quarantine_records,
@@ -96,8 +101,9 @@ class Warehouse:
         return self._connection
 
     def _create_tables(self) -> None:
-        for kind in KEYED_TABLES:
+        for kind in UPSERTED_TABLES:
             self.connection.execute(table_ddl(kind))
+        decisions.create(self.connection)
         self.connection.execute(QUARANTINE_DDL)
         self.connection.execute(RUNS_DDL)
         self.connection.execute(META_DDL)
@@ -155,7 +161,7 @@ class Warehouse:
     def key_state(self) -> str | None:
         """The recorded pseudonym key fingerprint, `KEY_OFF`, or None before the first load."""
         row = self.connection.execute("SELECT value FROM meta WHERE name = ?", [KEY_STATE])
-        found = row.fetchone()
+        found = next(iter(row.fetchall()), None)
         return None if found is None else str(found[0])
 
     def check_key(self, fingerprint: str) -> None:
@@ -190,7 +196,7 @@ class Warehouse:
     def _upsert(
         self, kind: Kind, frame: pd.DataFrame, *, source_file: str, at: datetime.datetime
     ) -> UpsertCounts:
-        table = table_name(kind, KEYED_TABLES)
+        table = table_name(kind, UPSERTED_TABLES)
         rows = canonical_frame(frame, kind)
         if rows["declaration_id"].duplicated().any():
             raise ValueError(f"{kind}: declaration_id must be unique within one upsert")
@@ -231,9 +237,45 @@ class Warehouse:
             db.unregister("quarantined")
         return len(records)
 
+    def append_decisions(
+        self,
+        scores: pd.DataFrame,
+        run: DecisionRun,
+        *,
+        started_at: datetime.datetime,
+        details: dict[str, Any] | None = None,
+    ) -> int:
+        """Append one scoring run's decisions and log the run (same id), in one transaction."""
+        with self._transaction():
+            added = decisions.append(self.connection, scores, run)
+            self.record_run(
+                run_id=run.run_id,
+                flow="score-batch",
+                status="completed",
+                started_at=started_at,
+                finished_at=utc_now(),
+                rows_in=len(scores),
+                rows_valid=len(scores),
+                details=details,
+            )
+        return added
+
+    def decision_history(self, declaration_id: str) -> pd.DataFrame:
+        """Every decision about one declaration, oldest first; `in_force` marks the one used."""
+        return decisions.history(self.connection, declaration_id)
+
+    def decision_run(self, run_id: str) -> DecisionRun | None:
+        """The settings one scoring run decided with (None for an unknown run id)."""
+        return decisions.run_settings(self.connection, run_id)
+
+    def run_lanes(self, run_id: str) -> pd.DataFrame:
+        """The lanes one scoring run decided, by declaration id."""
+        return decisions.run_lanes(self.connection, run_id)
+
     def record_run(
         self,
         *,
+        run_id: str | None = None,
         flow: str,
         status: str,
         started_at: datetime.datetime,
@@ -244,7 +286,7 @@ class Warehouse:
         details: dict[str, Any] | None = None,
     ) -> str:
         """Append one run to the `runs` table; returns its id. Never pass secrets in details."""
-        run_id = uuid.uuid4().hex
+        run_id = run_id or uuid.uuid4().hex
         self.connection.execute(
             "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -300,7 +342,7 @@ class Warehouse:
         return self.read("inspections", where="WHERE inspection_date < ?", params=[until])
 
     def read_scores(self) -> pd.DataFrame:
-        """Every stored score."""
+        """The decision in force for every scored declaration."""
         return self.read("scores")
 
     def read_quarantine(self, kind: Kind | None = None) -> pd.DataFrame:
@@ -348,5 +390,5 @@ def utc_now() -> datetime.datetime:
 
 
 def _scalar(connection: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = connection.execute(sql).fetchone()
-    return int(row[0]) if row else 0
+    rows = connection.execute(sql).fetchall()  # fetchone would leave the result open
+    return int(rows[0][0]) if rows else 0

@@ -134,6 +134,7 @@ def test_runs_are_recorded_and_counted(tmp_path: Path) -> None:
         "declarations": 0,
         "inspections": 0,
         "scores": 0,
+        "decisions": 0,
         "quarantine": 0,
         "runs": 1,
         "meta": 0,

@@ -1,0 +1,155 @@
+"""The decision record: every scoring run appends one row per declaration, and never rewrites.
+
+A lane that an officer acted on must stay the lane the unit decided, whatever a later re-score
+says: hit rates, training weights (inverse propensities) and the missed-violation estimate are
+only right if they use the decision that was in force when the declaration was inspected. So
+`decisions` is append-only (this module holds the only SQL that writes it, and it only
+inserts), and `scores` is a view of the decision in force for each declaration:
+
+1. the first decision that selected it (an inspection order is acted on, hence frozen);
+2. otherwise, if a result was recorded, the last decision made before the result was loaded;
+3. otherwise the latest decision (nothing was acted on yet, so the newest advice stands).
+
+Each row carries the run's inputs (batch file and hash, model version and fingerprint, the
+profile set's hash, budget, exploration share, seed, capacity file hash), so a run id says how to
+reproduce its lanes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from data_contracts.schemas import SCHEMAS
+from pipelines.storage.tables import SQL_TYPES, canonical_frame
+
+#: The run columns each decision carries next to the canonical score columns.
+RUN_COLUMNS: dict[str, str] = {
+    "run_id": "VARCHAR NOT NULL",
+    "batch_file": "VARCHAR NOT NULL",
+    "batch_sha256": "VARCHAR NOT NULL",
+    "model_fingerprint": "VARCHAR NOT NULL",
+    "profile_set_hash": "VARCHAR NOT NULL",
+    "budget": "DOUBLE NOT NULL",
+    "exploration": "DOUBLE NOT NULL",
+    "seed": "BIGINT NOT NULL",
+    "capacity_sha256": "VARCHAR",
+}
+_SCORE_DDL = ", ".join(
+    f"{c.name} {SQL_TYPES[c.type]}{'' if c.nullable else ' NOT NULL'}" for c in SCHEMAS["scores"]
+)
+DECISIONS_DDL = (
+    "CREATE TABLE IF NOT EXISTS decisions ("
+    + ", ".join(f"{name} {kind}" for name, kind in RUN_COLUMNS.items())
+    + f", {_SCORE_DDL}, PRIMARY KEY (run_id, declaration_id))"
+)
+_SCORE_NAMES = ", ".join(c.name for c in SCHEMAS["scores"])
+#: The decision in force per declaration (see the module docstring for the rule).
+IN_FORCE_VIEW = f"""CREATE OR REPLACE VIEW scores AS
+SELECT {_SCORE_NAMES}, batch_file AS source_file, scored_at AS loaded_at, run_id
+FROM (
+    SELECT d.*, row_number() OVER (
+        PARTITION BY d.declaration_id
+        ORDER BY
+            CASE WHEN d.selected THEN 0
+                 WHEN i.loaded_at IS NOT NULL AND d.scored_at <= i.loaded_at THEN 1
+                 ELSE 2 END,
+            CASE WHEN d.selected THEN epoch_us(d.scored_at) ELSE -epoch_us(d.scored_at) END,
+            d.run_id
+    ) AS place
+    FROM decisions d LEFT JOIN inspections i USING (declaration_id)
+)
+WHERE place = 1"""  # noqa: S608 (constant text)
+
+
+@dataclass(frozen=True)
+class DecisionRun:
+    """What one scoring run decided with: enough to reproduce its lanes."""
+
+    run_id: str
+    batch_file: str
+    batch_sha256: str
+    model_fingerprint: str
+    profile_set_hash: str
+    budget: float
+    exploration: float
+    seed: int
+    capacity_sha256: str | None = None
+
+
+def create(connection: duckdb.DuckDBPyConnection) -> None:
+    """The `decisions` table and the `scores` view, moving a pre-record `scores` table over.
+
+    Warehouses written before the decision record kept one upserted row per declaration in a
+    `scores` table; its rows become decisions of run 'before-decision-record' (their settings are
+    unknown, recorded as empty), and the table gives way to the view.
+    """
+    connection.execute(DECISIONS_DDL)
+    kinds = connection.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = 'scores'"
+    ).fetchall()
+    if kinds and kinds[0][0] == "BASE TABLE":
+        connection.execute(
+            f"INSERT INTO decisions SELECT 'before-decision-record', source_file, '', '', '', "  # noqa: S608
+            f"0, 0, 0, NULL, {_SCORE_NAMES} FROM scores"
+        )
+        connection.execute("DROP TABLE scores")
+    connection.execute(IN_FORCE_VIEW)
+
+
+def append(connection: duckdb.DuckDBPyConnection, scores: pd.DataFrame, run: DecisionRun) -> int:
+    """Append one decision per row of `scores` (a canonical score table); returns rows added."""
+    rows = canonical_frame(scores, "scores")
+    if rows["declaration_id"].duplicated().any():
+        raise ValueError("scores: declaration_id must be unique within one scoring run")
+    known = connection.execute("SELECT count(*) FROM decisions WHERE run_id = ?", [run.run_id])
+    if known.fetchall()[0][0]:
+        raise ValueError(f"run {run.run_id} is already recorded: decisions are never replaced")
+    connection.register("decided", pa.Table.from_pandas(rows, preserve_index=False))
+    try:
+        values = asdict(run)
+        placeholders = ", ".join("?" for _ in RUN_COLUMNS)
+        connection.execute(
+            f"INSERT INTO decisions ({', '.join(RUN_COLUMNS)}, {_SCORE_NAMES}) "  # noqa: S608
+            f"SELECT {placeholders}, {_SCORE_NAMES} FROM decided",
+            [values[name] for name in RUN_COLUMNS],
+        )
+    finally:
+        connection.unregister("decided")
+    return len(rows)
+
+
+def history(connection: duckdb.DuckDBPyConnection, declaration_id: str) -> pd.DataFrame:
+    """Every decision about one declaration, oldest first, with `in_force` marking the one the
+    `scores` view holds."""
+    frame = connection.execute(
+        "SELECT d.*, (s.run_id IS NOT NULL) AS in_force FROM decisions d "
+        "LEFT JOIN scores s ON s.declaration_id = d.declaration_id AND s.run_id = d.run_id "
+        "WHERE d.declaration_id = ? ORDER BY d.scored_at, d.run_id",
+        [declaration_id],
+    ).df()
+    return frame
+
+
+def run_settings(connection: duckdb.DuckDBPyConnection, run_id: str) -> DecisionRun | None:
+    """The settings one scoring run decided with, or None for an unknown run id."""
+    rows = connection.execute(
+        f"SELECT {', '.join(RUN_COLUMNS)} FROM decisions WHERE run_id = ? LIMIT 1",  # noqa: S608
+        [run_id],
+    ).fetchall()
+    if not rows:
+        return None
+    values = dict(zip(RUN_COLUMNS, rows[0], strict=True))
+    return DecisionRun(**{**values, "budget": float(values["budget"]), "seed": int(values["seed"])})
+
+
+def run_lanes(connection: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame:
+    """declaration_id, lane, selected, selection_reason of one run, by declaration id."""
+    return connection.execute(
+        "SELECT declaration_id, lane, selected, selection_reason FROM decisions "
+        "WHERE run_id = ? ORDER BY declaration_id",
+        [run_id],
+    ).df()
