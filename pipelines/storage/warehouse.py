@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from data_contracts.privacy import KEY_OFF
-from data_contracts.schemas import Kind
+from data_contracts.schemas import Kind, column_names
 from pipelines.storage import decisions
 from pipelines.storage.decisions import DecisionRun
 from pipelines.storage.tables import (
@@ -340,6 +340,26 @@ class Warehouse:
         if until is None:
             return self.read("inspections")
         return self.read("inspections", where="WHERE inspection_date < ?", params=[until])
+
+    def read_inspections_as_decided(self, until: datetime.date | None = None) -> pd.DataFrame:
+        """Inspection results as `read_inspections`, with the selection reason and propensity of
+        the decision in force wherever that decision selected the declaration (the record is
+        the authority on why gcrisk picked it; results of other picks keep their own)."""
+        columns = ", ".join(
+            f"CASE WHEN s.selected THEN s.{name} ELSE i.{name} END AS {name}"
+            if name in ("selection_reason", "selection_propensity")
+            else f"i.{name}"
+            for name in column_names("inspections")
+        )
+        sql = (
+            f"SELECT {columns} FROM inspections i LEFT JOIN scores s USING (declaration_id) "  # noqa: S608
+            "WHERE ? IS NULL OR i.inspection_date < ? ORDER BY declaration_id"
+        )
+        return self._frame(
+            f"SELECT {select_canonical('inspections')} FROM ({sql})",  # noqa: S608
+            [until, until],
+            "inspections",
+        )
 
     def read_scores(self) -> pd.DataFrame:
         """The decision in force for every scored declaration."""

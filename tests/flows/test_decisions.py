@@ -165,3 +165,28 @@ _OLD_SCORES = {
     "model_version": "VARCHAR",
     "scored_at": "TIMESTAMP",
 }
+
+
+def test_training_reads_the_propensity_of_the_decision_that_selected(tmp_path: Path) -> None:
+    declarations = valid_declarations(40, seed=5)
+    inspections = valid_inspections(declarations, share=0.5, seed=5)
+    picked = declarations["declaration_id"].isin(inspections["declaration_id"].iloc[:5])
+    decided = _scores(declarations, AT, "green", False)
+    decided.loc[picked.to_numpy(), ["lane", "selected", "selection_reason"]] = [
+        "red",
+        True,
+        "random",
+    ]
+    decided.loc[picked.to_numpy(), "selection_propensity"] = 0.02
+    with Warehouse(tmp_path / "w.duckdb") as store:
+        _decide(store, decided, "run-1")
+        store.upsert("inspections", inspections, at=AT + datetime.timedelta(days=1))
+        as_decided = store.read_inspections_as_decided().set_index("declaration_id")
+        until = store.read_inspections_as_decided(until=datetime.date(2024, 6, 1))
+    own = inspections.set_index("declaration_id")
+    ids = declarations.loc[picked, "declaration_id"]
+    assert (as_decided.loc[ids, "selection_reason"] == "random").all()
+    assert (as_decided.loc[ids, "selection_propensity"] == 0.02).all()
+    others = own.index.difference(ids)
+    pd.testing.assert_frame_equal(as_decided.loc[others], own.loc[others])
+    assert len(until) == (inspections["inspection_date"] < "2024-06-01").sum() > 0

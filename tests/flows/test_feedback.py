@@ -210,3 +210,31 @@ def test_the_command_prints_the_tables_and_warns_of_conflicts(
     assert err.startswith("warning: 1 results conflict")
     day_folder = trained_home / "feedback" / WORLD_TODAY.isoformat()
     assert json.loads((day_folder / "feedback.json").read_text())["conflicts"] == 1
+
+
+def test_a_rescore_after_feedback_keeps_the_decision_acted_on(
+    fed: Fed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(fed.home, home)
+    monkeypatch.setenv("GCRISK_HOME", str(home))
+    batch = fed.file.parent / "batch.csv"
+    config = ScoreConfig(file=batch, out=tmp_path / "again", today=WORLD_TODAY, budget=0.01, seed=7)
+    again = run_flow(score_flow, config)
+    rescored = pd.read_parquet(tmp_path / "again" / "scores.parquet").set_index("declaration_id")
+    first = fed.scores.set_index("declaration_id")
+    selected = first.index[first["selected"]]
+    assert not rescored.loc[selected, "selected"].all()  # the new run would pick fewer
+    with Warehouse(home / "warehouse.duckdb", read_only=True) as warehouse:
+        in_force = warehouse.read_scores().set_index("declaration_id")
+        assert warehouse.count("decisions") == 2 * len(first)
+        history = warehouse.decision_history(str(selected[0]))
+    columns = ["lane", "selected", "selection_reason", "selection_propensity"]
+    pd.testing.assert_frame_equal(
+        in_force.loc[selected, columns], first.loc[selected, columns], check_dtype=False
+    )
+    assert history["in_force"].tolist() == [True, False]
+    assert history["run_id"].iloc[1] == again.decision_run_id
+    out = tmp_path / "feedback"
+    refed = run_flow(feedback_flow, FeedbackConfig(file=fed.file, out=out, today=WORLD_TODAY))
+    assert refed.hit_rates == fed.again.hit_rates
