@@ -18,7 +18,7 @@ from pipelines.flows.score import ScoreConfig, score_flow
 from pipelines.runtime import run_flow
 from pipelines.storage.warehouse import Warehouse
 from tests.flows.conftest import WORLD_TODAY, ScoringWorld, write_csv_text
-from tests.flows.test_cli import run_cli
+from tests.flows.test_cli import assert_one_error_line, run_cli
 from tests.flows.test_score import parse
 
 UNKNOWN_ID = "NOT-DECLARED-1"
@@ -213,7 +213,10 @@ def test_the_command_prints_the_tables_and_warns_of_conflicts(
 
 
 def test_a_rescore_after_feedback_keeps_the_decision_acted_on(
-    fed: Fed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fed: Fed,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     home = tmp_path / "home"
     shutil.copytree(fed.home, home)
@@ -238,3 +241,17 @@ def test_a_rescore_after_feedback_keeps_the_decision_acted_on(
     out = tmp_path / "feedback"
     refed = run_flow(feedback_flow, FeedbackConfig(file=fed.file, out=out, today=WORLD_TODAY))
     assert refed.hit_rates == fed.again.hit_rates
+    code, shown, _ = run_cli(capsys, "decisions", "show", str(selected[0]))
+    lines = shown.splitlines()
+    assert code == 0
+    assert lines[0] == f"declaration {selected[0]}: 2 decision(s)"
+    assert lines[1].startswith("* ") and history["run_id"].iloc[0] in lines[1]
+    assert "in force: the first decision that selected it" in shown
+    assert "inspection result: " in shown
+    code, shown, _ = run_cli(capsys, "decisions", "run", again.decision_run_id)
+    assert code == 0
+    assert "budget 0.01, exploration 0.1, seed 7" in shown
+    assert str(batch.resolve()) in shown
+    code, _, err = run_cli(capsys, "decisions", "show", "NO-SUCH-ID")
+    assert code == 2
+    assert_one_error_line(err, "no decision about declaration 'NO-SUCH-ID'")
