@@ -82,9 +82,19 @@ def run(
         f"  selection       budget {settings.budget}, exploration {settings.exploration}, "
         f"seed {settings.seed}"
     )
-    typer.echo(f"  capacity sha256 {settings.capacity_sha256 or '(none: budget share)'}")
+    if settings.capacity_file:
+        typer.echo(
+            f"  capacity        {settings.capacity_file} (sha256 {settings.capacity_sha256})"
+        )
+    else:
+        typer.echo("  capacity        none: a budget share of the batch")
     counts = lanes["lane"].value_counts()
     typer.echo(
         "  lanes           "
         + ", ".join(f"{lane} {int(counts.get(lane, 0)):,}" for lane in ("red", "yellow", "green"))
+    )
+    typer.echo(f"  reproduce       {settings.command()}")
+    typer.echo(
+        "  (same lanes with the same champion fingerprint and the warehouse history before the "
+        "batch unchanged)"
     )

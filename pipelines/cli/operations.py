@@ -35,6 +35,7 @@ def score(
     capacity: Annotated[
         Path | None, typer.Option(help="CSV of office,inspections_per_day (replaces --budget)")
     ] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the random exploration stream")] = 0,
     today: Today = None,
 ) -> None:
     """Score a batch: lanes within capacity, reasons, scores, quarantine, report, summary."""
@@ -47,6 +48,7 @@ def score(
         budget=budget,
         exploration=exploration,
         capacity=capacity,
+        seed=seed,
         today=as_day(today),
     )
     with progress(f"scoring {file.name}"):
@@ -61,6 +63,7 @@ def score(
     typer.echo(
         f"  wrote {out}: scores.parquet, scores.csv, quarantine.parquet, report.html, summary.json"
     )
+    typer.echo(f"  decision record: run {summary.decision_run_id} (gcrisk decisions run ID)")
 
 
 @app.command()

@@ -154,6 +154,7 @@ def decision_run(
         budget=selection.budget,
         exploration=selection.exploration,
         seed=selection.seed,
+        capacity_file=str(capacity_file.resolve()) if capacity_file is not None else None,
         capacity_sha256=io.file_sha256(capacity_file) if capacity_file is not None else None,
     )
 

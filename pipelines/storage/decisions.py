@@ -36,6 +36,7 @@ RUN_COLUMNS: dict[str, str] = {
     "budget": "DOUBLE NOT NULL",
     "exploration": "DOUBLE NOT NULL",
     "seed": "BIGINT NOT NULL",
+    "capacity_file": "VARCHAR",
     "capacity_sha256": "VARCHAR",
 }
 _SCORE_DDL = ", ".join(
@@ -67,7 +68,19 @@ WHERE place = 1"""  # noqa: S608 (constant text)
 
 @dataclass(frozen=True)
 class DecisionRun:
-    """What one scoring run decided with: enough to reproduce its lanes."""
+    """What one scoring run decided with: enough to reproduce its lanes.
+
+    Scoring the same batch file again with these settings, the same champion (fingerprint) and
+    the same warehouse history before the batch gives the same lanes.
+    """
+
+    def command(self) -> str:
+        """The `gcrisk score` options that repeat this run's selection."""
+        capacity = f" --capacity {self.capacity_file}" if self.capacity_file else ""
+        return (
+            f"gcrisk score {self.batch_file} --budget {self.budget} "
+            f"--exploration {self.exploration} --seed {self.seed}{capacity} --out DIR"
+        )
 
     run_id: str
     batch_file: str
@@ -77,6 +90,7 @@ class DecisionRun:
     budget: float
     exploration: float
     seed: int
+    capacity_file: str | None = None
     capacity_sha256: str | None = None
 
 
@@ -94,7 +108,7 @@ def create(connection: duckdb.DuckDBPyConnection) -> None:
     if kinds and kinds[0][0] == "BASE TABLE":
         connection.execute(
             f"INSERT INTO decisions SELECT 'before-decision-record', source_file, '', '', '', "  # noqa: S608
-            f"0, 0, 0, NULL, {_SCORE_NAMES} FROM scores"
+            f"0, 0, 0, NULL, NULL, {_SCORE_NAMES} FROM scores"
         )
         connection.execute("DROP TABLE scores")
     connection.execute(IN_FORCE_VIEW)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -123,6 +123,21 @@ def test_rerun_gives_the_same_scores_and_duplicates_nothing(scored: Scored) -> N
     assert (quarantine["source_file"] == str(scored.file.resolve())).sum() == 3
     first_summary = json.loads((scored.first / "summary.json").read_text())
     assert first_summary["data_fingerprint"] == scored.summary.data_fingerprint
+
+
+def test_a_run_id_says_how_to_reproduce_the_same_lanes(scored: Scored) -> None:
+    first_run = json.loads((scored.first / "summary.json").read_text())["decision_run_id"]
+    with Warehouse(scored.home / "warehouse.duckdb", read_only=True) as warehouse:
+        recorded = warehouse.decision_run(first_run)
+        again = warehouse.decision_run(scored.summary.decision_run_id)
+        lanes = warehouse.run_lanes(first_run), warehouse.run_lanes(scored.summary.decision_run_id)
+        assert warehouse.count("decisions") == 2 * len(lanes[0])
+    assert recorded is not None and again is not None
+    assert recorded.batch_file == str(scored.file.resolve())
+    assert len(recorded.batch_sha256) == 64 and recorded.model_fingerprint
+    assert replace(again, run_id=first_run) == recorded
+    pd.testing.assert_frame_equal(*lanes)
+    assert recorded.command().startswith(f"gcrisk score {scored.file.resolve()} --budget 0.05")
 
 
 def test_each_run_is_logged_in_mlflow(scored: Scored) -> None:
