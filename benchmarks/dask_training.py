@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument("--illicit-share", type=float, default=0.03)
     parser.add_argument("--inspection-rate", type=float, default=0.08)
     args = parser.parse_args()
-    from pipelines.cluster.scoring import dask_client
+    from pipelines.cluster.client import dask_client
 
     watch = Stopwatch()
     rows = {}

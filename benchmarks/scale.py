@@ -11,7 +11,7 @@ Setup (cached in --work, default /tmp/gcrisk-bench-scale):
 Measured, each run in a fresh process (peak RSS is per run):
 - pandas: read the files, `build_scoring_features`, `score_batch` and the feature drift (as the
   score flow does);
-- dask: a fresh `LocalCluster` (2 workers x 1 thread), `pipelines.cluster.wiring.score_staged`
+- dask: a fresh `LocalCluster` (2 workers x 1 thread), `pipelines.cluster.staging.score_staged`
   over the files (one partition per file: what the score flow's on-cluster step runs, drift
   included),
   peak RSS of the client and of each worker (`resource.getrusage` run on the workers through
@@ -147,22 +147,20 @@ def _worker_peak_gb() -> float:
 
 
 def _run_dask(work: Path, size: int) -> dict[str, Any]:
-    from pipelines.cluster.scoring import dask_client
-    from pipelines.cluster.wiring import score_staged
-    from pipelines.storage.tracking import Champion
+    from models.scoring import ScoringInputs
+    from pipelines.cluster.client import dask_client
+    from pipelines.cluster.staging import score_staged
 
     files, inputs = _batch_files(work, size), _inputs(work)
-    champion = Champion(model=inputs["model"], version="bench", fingerprint="bench")
+    snapshots = inputs.pop("snapshots")
     with dask_client("local", workers=2, threads=1) as client:
         start = time.perf_counter()
         # What the score flow's on-cluster step runs: partitions read by the workers, one
         # global selection, reasons for red and yellow rows, drift summed from bin counts.
         scored = score_staged(
             files,
-            inputs["snapshots"],
-            champion,
-            inputs["selection"],
-            None,
+            snapshots,
+            ScoringInputs(capacity_per_office=None, **inputs),
             scheduler=client.scheduler.address,
         )
         seconds = time.perf_counter() - start

@@ -57,14 +57,14 @@ STAGES: dict[str, tuple[str, str]] = {
     "features": ("features", "build_scoring_features"),
     "model": ("models.scoring", "RiskModel.predict"),
     "profiles": ("models.scoring", "fire"),
-    "selection": ("models.scoring", "_select"),
+    "selection": ("models.scoring", "assign_lanes"),
     "reasons_profiles": ("models.scoring", "profile_reasons"),
     "reasons_model": ("models.scoring", "model_reasons"),
     "reasons_merge": ("models.scoring", "merge_reasons"),
     "write_parquet": ("pipelines.storage.io", "write_parquet"),
     "write_csv": ("pipelines.storage.io", "write_csv"),
     "report": ("pipelines.steps.scoring", "render_score_report"),
-    "store_scores": ("pipelines.flows.score", "store_scores"),
+    "store_scores": ("pipelines.steps.scoring", "store_scores"),
     "mlflow": ("pipelines.flows.score", "log_scoring_run"),
 }
 GROUPS = {

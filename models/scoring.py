@@ -1,10 +1,18 @@
 """Score one batch: model probabilities, fired profiles, lanes within capacity, reasons.
 
+`score_batch` runs four pure phases in order, and the Dask path (`pipelines.cluster.scoring`)
+runs the same phases on its partitions: `predict_and_flag` (probabilities, selection pool, fired
+profiles), `assign_lanes` (once over the whole batch), `explain_flagged` (reasons of the red and
+yellow rows) and `assemble` (the canonical score table).
+
 With no usable model, profiles decide alone: their hits fill the red lane, the rest of the
 capacity goes to the random stream, and `model_version` says 'profiles-only'.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +25,25 @@ from models.rules import ProfileSet, fire, fired_ids
 from models.selection import SelectionConfig, capacity_for_budget, select, select_by_office
 
 PROFILES_ONLY = "profiles-only"
+#: Lanes whose rows get reasons.
+FLAGGED_LANES = ("red", "yellow")
+
+
+@dataclass(frozen=True)
+class ScoringInputs:
+    """Everything `score_batch` takes besides the features (and the Dask path alike)."""
+
+    model: RiskModel | None
+    profiles: ProfileSet
+    describe: Describe
+    selection: SelectionConfig
+    capacity_per_office: pd.Series | None
+    model_version: str
+    scored_at: pd.Timestamp
+
+    def arguments(self) -> dict[str, Any]:
+        """The inputs as keyword arguments of `score_batch` (not copied)."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
 def score_batch(
@@ -32,44 +59,45 @@ def score_batch(
 ) -> pd.DataFrame:
     """The canonical score table for `features` (one row per declaration, same order)."""
     features = features.reset_index(drop=True)
+    probabilities, pool, fired = predict_and_flag(features, model, profiles)
+    lanes = assign_lanes(pool, selection=selection, capacity_per_office=capacity_per_office)
+    reasons = explain_flagged(
+        features,
+        fired,
+        probabilities,
+        flagged_rows(lanes),
+        model=model,
+        profiles=profiles,
+        describe=describe,
+    )
+    return assemble(
+        row_scores(features, probabilities, fired),
+        lanes,
+        reasons,
+        model_version=model_version if model is not None else PROFILES_ONLY,
+        scored_at=scored_at,
+    )
+
+
+def predict_and_flag(
+    features: pd.DataFrame, model: RiskModel | None, profiles: ProfileSet
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Per row of `features`: the probabilities, the selection pool and the fired profiles.
+
+    The probabilities (`p_<category>`, `risk_score`) come from the model, or from the profiles
+    alone without one. The pool is what selection reads: `mandatory` and `advisory` (a red- or
+    yellow-lane profile fired), `risk_score` (NaN without a model, so profiles and the random
+    stream choose) and `customs_office` when the features carry it.
+    """
     fired = fire(features, profiles)
     probabilities = (
         model.predict(features) if model is not None else profile_scores(fired, profiles)
     )
-    lanes = _select(features, fired, profiles, probabilities, model, selection, capacity_per_office)
-    flagged = lanes["lane"].isin(["red", "yellow"]).to_numpy()
-    reasons = pd.Series("", index=features.index, dtype="str")
-    if flagged.any():
-        rows = features.index[flagged]
-        sources = [profile_reasons(fired.loc[rows], profiles)]
-        if model is not None:
-            sources.append(
-                model_reasons(features.loc[rows], probabilities.loc[rows], model, describe)
-            )
-        reasons.loc[rows] = merge_reasons(*sources)
-    table = pd.concat([features[["declaration_id"]], probabilities, lanes], axis=1).assign(
-        rules_fired=fired_ids(fired),
-        reasons=reasons,
-        model_version=model_version if model is not None else PROFILES_ONLY,
-        scored_at=scored_at,
-    )
-    return table[[column.name for column in SCORE_COLUMNS]]
-
-
-def _select(
-    features: pd.DataFrame,
-    fired: pd.DataFrame,
-    profiles: ProfileSet,
-    probabilities: pd.DataFrame,
-    model: RiskModel | None,
-    selection: SelectionConfig,
-    capacity_per_office: pd.Series | None,
-) -> pd.DataFrame:
     risk = probabilities["risk_score"] if model is not None else pd.Series(np.nan, features.index)
     pool = profile_flags(fired, profiles).assign(risk_score=risk)
-    if capacity_per_office is not None:
+    if "customs_office" in features:
         pool = pool.assign(customs_office=features["customs_office"])
-    return assign_lanes(pool, selection=selection, capacity_per_office=capacity_per_office)
+    return probabilities, pool, fired
 
 
 def profile_flags(fired: pd.DataFrame, profiles: ProfileSet) -> pd.DataFrame:
@@ -100,3 +128,57 @@ def assign_lanes(
             config=selection,
         )
     return select_by_office(pool, capacity_per_office, config=selection)
+
+
+def flagged_rows(lanes: pd.DataFrame) -> pd.Series:
+    """True for the rows in a lane that gets reasons (red or yellow)."""
+    return lanes["lane"].isin(FLAGGED_LANES)
+
+
+def explain_flagged(
+    features: pd.DataFrame,
+    fired: pd.DataFrame,
+    probabilities: pd.DataFrame,
+    flagged: pd.Series | np.ndarray,
+    *,
+    model: RiskModel | None,
+    profiles: ProfileSet,
+    describe: Describe,
+) -> pd.Series:
+    """Plain-language reasons of the `flagged` rows (profiles, then the model's), '' elsewhere."""
+    flagged = np.asarray(flagged, dtype=bool)
+    reasons = pd.Series("", index=features.index, dtype="str")
+    if flagged.any():
+        rows = features.index[flagged]
+        sources = [profile_reasons(fired.loc[rows], profiles)]
+        if model is not None:
+            sources.append(
+                model_reasons(features.loc[rows], probabilities.loc[rows], model, describe)
+            )
+        reasons.loc[rows] = merge_reasons(*sources)
+    return reasons
+
+
+def row_scores(
+    features: pd.DataFrame, probabilities: pd.DataFrame, fired: pd.DataFrame
+) -> pd.DataFrame:
+    """What is known of each row before selection: `declaration_id`, the probabilities and
+    `rules_fired` (the fired profiles' ids joined by '|')."""
+    return pd.concat([features[["declaration_id"]], probabilities], axis=1).assign(
+        rules_fired=fired_ids(fired)
+    )
+
+
+def assemble(
+    scored: pd.DataFrame,
+    lanes: pd.DataFrame,
+    reasons: pd.Series,
+    *,
+    model_version: str,
+    scored_at: pd.Timestamp,
+) -> pd.DataFrame:
+    """The canonical score table from `row_scores`, the lanes and the reasons (same rows)."""
+    table = pd.concat([scored, lanes], axis=1).assign(
+        reasons=reasons, model_version=model_version, scored_at=scored_at
+    )
+    return table[[column.name for column in SCORE_COLUMNS]]

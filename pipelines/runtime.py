@@ -11,8 +11,8 @@ So every task in `pipelines.flows` is declared with `step`, which returns a plai
 * outside any run calls the undecorated function directly: no engine, no API, no server.
 
 A step declared `on_cluster=True` is submitted to the flow's task runner inside a run, so that
-under `prefect_dask.DaskTaskRunner` (see `pipelines.cluster.wiring.with_cluster`) it runs on a Dask
-worker and reports to the same Prefect API as the flow; other steps stay in the flow's process.
+under `prefect_dask.DaskTaskRunner` (see `pipelines.cluster.client.ClusterTaskRunner`) it runs on a
+Dask worker and reports to the same Prefect API as the flow; other steps stay in the flow's process.
 
 The CLI calls `run_flow(flow, config)`, which runs `flow.fn(config)` (the flow's own body) when
 no Prefect run is active; the flow body, its steps and its parameters are exactly those a

@@ -1,20 +1,21 @@
-"""Batch scoring on a Dask cluster with the same pure functions as `models.scoring.score_batch`.
+"""Batch scoring on a Dask cluster with the same pure phases as `models.scoring.score_batch`.
 
-Only this module knows about Dask. Each partition runs `build_scoring_features`, the model
-(rebuilt from `RiskModel.to_dict()`, boosters as LightGBM model text) and the profiles; the client
-then collects only the columns selection needs and runs `models.scoring.assign_lanes` once over the
-whole batch, so capacity is a global top-k exactly as in pandas (never per-partition quotas).
-Reasons are computed on the workers for the red and yellow rows only. Feature drift (PSI against
-the model's training reference) sums per-partition bin counts, so it equals the pandas figure.
+Only this module knows about Dask dataframes. Each partition builds its features
+(`build_scoring_features`) and runs `predict_and_flag` (the model rebuilt from
+`RiskModel.to_dict()`, boosters as LightGBM model text, and the profiles); the client then
+collects only the selection pool and runs `assign_lanes` once over the whole batch, so capacity is
+a global top-k exactly as in pandas (never per-partition quotas). `explain_flagged` runs on the
+workers for the red and yellow rows only, and `assemble` builds the table. Feature drift (PSI
+against the model's training reference) sums per-partition bin counts, so it equals the pandas
+figure.
 
 `GCRISK_DASK_SCHEDULER` chooses the cluster: a scheduler address (`tcp://host:8786`), `local` for
-a `LocalCluster` on this machine, or unset for plain pandas.
+a `LocalCluster` on this machine, or unset for plain pandas (`pipelines.cluster.client`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,17 +25,25 @@ import pandas as pd
 
 from data_contracts.schemas import PANDAS_DTYPES, SCORE_COLUMNS
 from features import Snapshots, build_scoring_features
-from models.baselines import profile_scores
-from models.explain import Describe, merge_reasons, model_reasons, profile_reasons
+from models.explain import Describe
 from models.monitoring import FeatureReference
 from models.risk_model import RiskModel
-from models.rules import ProfileSet, fire, fired_ids
-from models.scoring import PROFILES_ONLY, assign_lanes, profile_flags
+from models.rules import ProfileSet
+from models.scoring import (
+    PROFILES_ONLY,
+    assemble,
+    assign_lanes,
+    explain_flagged,
+    flagged_rows,
+    predict_and_flag,
+    row_scores,
+)
 from models.selection import SelectionConfig
 from pipelines.storage.partitions import canonical_partition, partition_files
 
-#: Columns the client needs for the global selection (everything else stays on the workers).
-POOL_COLUMNS = ["declaration_id", "risk_score", "mandatory", "advisory", "customs_office"]
+#: Prefix of the selection pool's columns in a partition's scores: the client collects only
+#: those (and `declaration_id`) for the global selection; the rest stays on the workers.
+POOL_PREFIX = "pool_"
 DRIFT_DTYPES = {"feature": "str", "bin": "int64", "rows": "int64"}
 _NO_COUNTS = pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in DRIFT_DTYPES.items()})
 
@@ -46,24 +55,6 @@ class PartitionedScores:
 
     table: pd.DataFrame
     drift: pd.Series
-
-
-@contextmanager
-def dask_client(scheduler: str, *, workers: int = 2, threads: int = 1) -> Iterator[Any]:
-    """A `distributed.Client` for `scheduler` ('local' starts and later closes a LocalCluster)."""
-    from distributed import Client, LocalCluster
-
-    if scheduler == "local":
-        with (
-            LocalCluster(
-                n_workers=workers, threads_per_worker=threads, dashboard_address=None
-            ) as cluster,
-            Client(cluster) as client,
-        ):
-            yield client
-    else:
-        with Client(scheduler) as client:
-            yield client
 
 
 def read_batch(root: Path, months: Sequence[str]) -> Any:
@@ -95,24 +86,15 @@ def score_and_count(
     model_spec: dict[str, Any] | None,
     profiles: ProfileSet,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One partition's probabilities, fired profiles and selection inputs, and the rows per bin
-    of each model feature against the model's drift reference (`feature`, `bin`, `rows`; empty
-    without one): the features are built once for both."""
+    """One partition's `row_scores` and selection pool (its columns prefixed `pool_`), and the
+    rows per bin of each model feature against the model's drift reference (`feature`, `bin`,
+    `rows`; empty without one): the features are built once for both."""
     # Dask may hand over text as NA-valued strings; the feature functions expect canonical dtypes.
     features = _features(canonical_partition(batch), snapshots)
-    fired = fire(features, profiles)
     model = _model(model_spec)
-    probabilities = (
-        model.predict(features) if model is not None else profile_scores(fired, profiles)
-    )
-    risk = probabilities["risk_score"] if model is not None else np.nan
+    probabilities, pool, fired = predict_and_flag(features, model, profiles)
     scores = pd.concat(
-        [features[["declaration_id", "customs_office"]], probabilities.drop(columns="risk_score")],
-        axis=1,
-    ).assign(
-        risk_score=risk,
-        **profile_flags(fired, profiles),
-        rules_fired=fired_ids(fired),
+        [row_scores(features, probabilities, fired), pool.add_prefix(POOL_PREFIX)], axis=1
     )
     reference = model.reference if model is not None else None
     return scores, _bin_counts(features, reference)
@@ -132,15 +114,16 @@ def reasons_partition(
         return pd.DataFrame({"declaration_id": rows["declaration_id"], "reasons": ""}).astype(
             {"reasons": "str"}
         )
-    features = _features(rows, snapshots)
-    fired = fire(features, profiles)
-    sources = [profile_reasons(fired, profiles)]
+    features = _features(rows, snapshots).reset_index(drop=True)
     model = _model(model_spec)
-    if model is not None:
-        sources.append(model_reasons(features, model.predict(features), model, describe))
-    return pd.DataFrame(
-        {"declaration_id": features["declaration_id"], "reasons": merge_reasons(*sources)}
-    ).astype({"reasons": "str"})
+    probabilities, _, fired = predict_and_flag(features, model, profiles)
+    every_row = np.ones(len(features), dtype=bool)
+    reasons = explain_flagged(
+        features, fired, probabilities, every_row, model=model, profiles=profiles, describe=describe
+    )
+    return pd.DataFrame({"declaration_id": features["declaration_id"], "reasons": reasons}).astype(
+        {"reasons": "str"}
+    )
 
 
 def _bin_counts(features: pd.DataFrame, reference: FeatureReference | None) -> pd.DataFrame:
@@ -165,11 +148,6 @@ def _psi(counts: list[pd.DataFrame], reference: FeatureReference | None) -> pd.S
     return reference.psi_of_counts(
         {str(name): rows.to_numpy() for name, rows in summed.groupby(level="feature")}
     )
-
-
-def client_workers(client: Any) -> int:
-    """How many workers the client's cluster has (at least 1)."""
-    return max(1, len(client.scheduler_info().get("workers", {})))
 
 
 def _as_dask(batch: Any, *, npartitions: int) -> Any:
@@ -201,7 +179,7 @@ def score_partitioned(
         batch: canonical declarations, a pandas frame (split into `npartitions`) or a
             `dask.dataframe` (e.g. from `read_batch`); rows keep their order.
         snapshots: history state as of the batch's first day, sent once to every worker.
-        client: a `distributed.Client` (see `dask_client`).
+        client: a `distributed.Client` (see `pipelines.cluster.client.dask_client`).
         model, profiles, describe, selection, capacity_per_office, model_version, scored_at:
             as in `models.scoring.score_batch`.
         npartitions: partitions of a pandas `batch`.
@@ -226,21 +204,25 @@ def score_partitioned(
     partial = dd.from_delayed(kept[: len(passes)], meta=meta, verify_meta=False)
     reference = model.reference if model is not None else None
     drift = _psi(client.gather(client.compute(kept[len(passes) :])), reference)
-    pool = partial[POOL_COLUMNS].compute().reset_index(drop=True)
+    pooled = [column for column in meta.columns if column.startswith(POOL_PREFIX)]
+    pool = partial[["declaration_id", *pooled]].compute().reset_index(drop=True)
+    pool.columns = ["declaration_id", *(column.removeprefix(POOL_PREFIX) for column in pooled)]
     lanes = assign_lanes(pool, selection=selection, capacity_per_office=capacity_per_office)
-    flagged = pd.Index(pool.loc[lanes["lane"].isin(["red", "yellow"]), "declaration_id"])
+    flagged = pd.Index(pool.loc[flagged_rows(lanes), "declaration_id"])
     [flagged_f] = client.scatter([flagged], broadcast=True, hash=False)
     reasons_meta = pd.DataFrame({"declaration_id": [], "reasons": []}).astype("str")
     reasons = frame.map_partitions(
         reasons_partition, flagged_f, snapshots_f, spec_f, profiles, describe, meta=reasons_meta
     ).compute()
-    rest = partial.drop(columns=POOL_COLUMNS[2:]).compute().reset_index(drop=True)
+    scored = partial.drop(columns=pooled).compute().reset_index(drop=True)
     by_id = reasons.set_index("declaration_id")["reasons"]
-    table = pd.concat([rest, lanes], axis=1).assign(
-        reasons=pd.array(by_id.reindex(rest["declaration_id"]).fillna("").to_numpy(), "str"),
+    table = assemble(
+        scored,
+        lanes,
+        pd.Series(by_id.reindex(scored["declaration_id"]).fillna("").to_numpy(), dtype="str"),
         model_version=model_version if model is not None else PROFILES_ONLY,
         scored_at=scored_at,
     )
     # Text as pandas' default "str" dtype, whatever string dtype Dask carried it in.
     text = {c.name: "str" for c in SCORE_COLUMNS if PANDAS_DTYPES[c.type] == "str"}
-    return PartitionedScores(table.astype(text)[[column.name for column in SCORE_COLUMNS]], drift)
+    return PartitionedScores(table.astype(text), drift)

@@ -37,7 +37,7 @@ from models.training import (
     training_problem,
     weighted_base_rate,
 )
-from pipelines.cluster.scoring import client_workers
+from pipelines.cluster.client import client_workers
 
 
 def train_on_cluster(

@@ -8,20 +8,16 @@ when there is none), select within capacity, explain, and write scores, report a
 from __future__ import annotations
 
 import datetime
-import shutil
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from prefect import flow
 from pydantic import BaseModel, Field
 
 from data_contracts.privacy import key_fingerprint
-from features import Snapshots
 from models.scoring import PROFILES_ONLY
 from models.selection import SelectionConfig
-from pipelines.cluster.wiring import score_staged, with_cluster
-from pipelines.runtime import get_logger, step
+from pipelines.cluster.client import ClusterTaskRunner
 from pipelines.settings import Settings
 from pipelines.steps.intake import (
     ValidationSummary,
@@ -31,21 +27,19 @@ from pipelines.steps.intake import (
     read_received,
     validate_table,
 )
+from pipelines.steps.score_summary import ScoreSummary
 from pipelines.steps.scoring import (
-    batch_snapshots,
-    build_batch_features,
-    capacity_per_office,
+    batch_features,
+    champion_model,
     decision_run,
     empty_scores,
     log_scoring_run,
     read_capacity,
-    score_features,
-    store_scores,
-    write_score_outputs,
+    score,
+    score_on_cluster,
+    write_outputs,
 )
 from pipelines.storage import io
-from pipelines.storage.decisions import DecisionRun
-from pipelines.storage.tracking import Champion, load_champion
 from pipelines.storage.warehouse import utc_now
 
 
@@ -67,149 +61,9 @@ class ScoreConfig(BaseModel):
         return SelectionConfig(budget=self.budget, exploration=self.exploration, seed=self.seed)
 
 
-class ScoreSummary(BaseModel):
-    """The counts and versions written to summary.json."""
-
-    file: str
-    rows_in: int
-    rows_scored: int
-    rows_quarantined: int
-    lanes: dict[str, int]
-    selection_reasons: dict[str, int]
-    categories: dict[str, int]
-    rules_fired: dict[str, int]
-    model_version: str
-    model_fingerprint: str
-    data_fingerprint: str
-    as_of: str
-    banner: str | None
-    drift: dict[str, float]
-    outputs: dict[str, str]
-    decision_run_id: str
-    mlflow_run_id: str | None = None
-
-
-_NOTHING_VALID = (
-    "No valid declarations in this batch: all {rows} rows were quarantined, nothing was scored."
-)
-
-
-@step(name="load-champion", retries=1)
-def champion_model(settings: Settings) -> Champion:
-    """The champion model, or a reason why lanes come from profiles alone."""
-    champion = load_champion(settings)
-    if champion.model is None:
-        get_logger().warning("no usable champion: %s", champion.banner)
-    else:
-        get_logger().info("scoring with shipment-risk version %s", champion.version)
-    return champion
-
-
-@step(name="build-scoring-features")
-def batch_features(warehouse: Path, batch: pd.DataFrame) -> pd.DataFrame:
-    """Join the batch to the warehouse's state as of its earliest day."""
-    features = build_batch_features(warehouse, batch)
-    get_logger().info("built features for %d declarations", len(features))
-    return features
-
-
-@step(name="score-and-select")
-def score(
-    features: pd.DataFrame,
-    batch: pd.DataFrame,
-    champion: Champion,
-    config: ScoreConfig,
-    daily_capacity: pd.Series | None,
-) -> pd.DataFrame:
-    """Probabilities, profiles, lanes within capacity and reasons."""
-    selection = config.selection()
-    capacity = None if daily_capacity is None else capacity_per_office(daily_capacity, batch)
-    scores = score_features(features, batch, champion, selection, capacity)
-    lanes = scores["lane"].value_counts().to_dict()
-    get_logger().info("scored %d declarations: %s", len(scores), lanes)
-    return scores
-
-
-@step(name="stage-batch-for-cluster")
-def stage_for_cluster(
-    warehouse: Path, batch: pd.DataFrame, folder: Path
-) -> tuple[Snapshots, list[Path]]:
-    """History snapshots as of the batch's first day, and the batch as Parquet files."""
-    from pipelines.cluster.wiring import stage_batch
-
-    snapshots = batch_snapshots(warehouse, batch)
-    files = stage_batch(batch, folder)
-    get_logger().info("staged %d declarations in %d files", len(batch), len(files))
-    return snapshots, files
-
-
-#: `score` on the Dask cluster of GCRISK_DASK_SCHEDULER (same functions, same table), as a step
-#: that DaskTaskRunner sends to a worker.
-score_distributed = step(name="score-and-select-on-dask", on_cluster=True)(score_staged)
-
-
-@step(name="write-score-outputs", retries=2)
-def write_outputs(
-    scores: pd.DataFrame,
-    features: pd.DataFrame,
-    batch: pd.DataFrame,
-    quarantine: pd.DataFrame,
-    validation: ValidationSummary,
-    champion: Champion,
-    config: ScoreConfig,
-    settings: Settings,
-    run: DecisionRun,
-    started: datetime.datetime,
-    drift: pd.Series | None = None,
-) -> dict[str, Any]:
-    """scores.parquet/.csv, quarantine.parquet, report.html; the decision record."""
-    notes = () if len(batch) else (_NOTHING_VALID.format(rows=validation.rows_in),)
-    summary = write_score_outputs(
-        scores,
-        features,
-        batch,
-        quarantine,
-        validation,
-        champion,
-        out=config.out,
-        notes=notes,
-        drift=drift,
-    )
-    store_scores(settings.warehouse_path, scores, run, started)
-    get_logger().info("wrote %d scores to %s and the decision record", len(scores), config.out)
-    return {**summary, "decision_run_id": run.run_id}
-
-
-def _score_on_cluster(
-    batch: pd.DataFrame,
-    champion: Champion,
-    config: ScoreConfig,
-    daily_capacity: pd.Series | None,
-    settings: Settings,
-) -> tuple[pd.DataFrame, pd.Series]:
-    """Stage the batch, score it on the cluster, remove the staged files; scores and drift."""
-    from pipelines.cluster.wiring import staging_folder
-
-    selection = config.selection()
-    capacity = None if daily_capacity is None else capacity_per_office(daily_capacity, batch)
-    folder = staging_folder(settings, "score")
-    try:
-        snapshots, files = stage_for_cluster(settings.warehouse_path, batch, folder)
-        scored = score_distributed(
-            files, snapshots, champion, selection, capacity, scheduler=settings.dask_scheduler
-        )
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    lanes = scored.table["lane"].value_counts().to_dict()
-    # Logged here, not on the worker: a worker's buffered logs may not reach the API before
-    # the run's LocalCluster closes.
-    get_logger().info(
-        "scored %d declarations on Dask (%s): %s", len(scored.table), scored.ran_on, lanes
-    )
-    return scored.table, scored.drift
-
-
-@flow(name="score-batch", validate_parameters=True)
+# A deployment's flow-run process reads GCRISK_DASK_SCHEDULER when the run starts: with it set,
+# the on-cluster step runs on a Dask worker (prefect-dask).
+@flow(name="score-batch", validate_parameters=True, task_runner=ClusterTaskRunner())
 def score_flow(config: ScoreConfig) -> ScoreSummary:
     """Validate, featurise, score and select one batch; write scores, quarantine and report."""
     settings = Settings()
@@ -232,17 +86,18 @@ def score_flow(config: ScoreConfig) -> ScoreSummary:
         key_fingerprint=fingerprint,
     )
     champion = champion_model(settings)
-    run = decision_run(config.file, champion, config.selection(), config.capacity)
+    selection = config.selection()
+    run = decision_run(config.file, champion, selection, config.capacity)
     drift = None
     if len(result.valid) and settings.uses_dask:
         # Features stay on the cluster; the drift comes back summed from its partitions.
-        features, (scores, drift) = (
-            pd.DataFrame(),
-            _score_on_cluster(result.valid, champion, config, daily_capacity, settings),
+        features = pd.DataFrame()
+        scores, drift = score_on_cluster(
+            result.valid, champion, selection, daily_capacity, settings
         )
     elif len(result.valid):
         features = batch_features(settings.warehouse_path, result.valid)
-        scores = score(features, result.valid, champion, config, daily_capacity)
+        scores = score(features, result.valid, champion, selection, daily_capacity)
     else:  # everything quarantined: empty outputs, and the summary says why
         features, scores = pd.DataFrame(), empty_scores()
     summary = write_outputs(
@@ -252,19 +107,15 @@ def score_flow(config: ScoreConfig) -> ScoreSummary:
         result.quarantine,
         validation,
         champion,
-        config,
+        config.out,
         settings,
         run,
         started,
         drift,
     )
-    summary["mlflow_run_id"] = log_scoring_run(summary, settings)
-    io.write_json(summary, config.out / "summary.json")
-    return ScoreSummary(**summary)
+    summary = summary.model_copy(update={"mlflow_run_id": log_scoring_run(summary, settings)})
+    io.write_json(summary.model_dump(), config.out / "summary.json")
+    return summary
 
-
-# A deployment's flow-run process imports this module with its own environment: with
-# GCRISK_DASK_SCHEDULER set, the on-cluster step runs on a Dask worker (prefect-dask).
-score_flow = with_cluster(score_flow)
 
 __all__ = ["PROFILES_ONLY", "ScoreConfig", "ScoreSummary", "score_flow"]

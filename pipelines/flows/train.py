@@ -18,7 +18,7 @@ from prefect import flow
 from pydantic import BaseModel, Field, field_validator
 
 from models.risk_model import RiskModel
-from pipelines.cluster.wiring import with_cluster
+from pipelines.cluster.client import ClusterTaskRunner
 from pipelines.runtime import get_logger, step
 from pipelines.settings import Settings
 from pipelines.steps.training import Evaluation, Plan, evaluate_candidates, log_training_run
@@ -137,8 +137,8 @@ def fit_model(
         "config": TrainConfig(until=plan.fit_until, seed=config.seed, targets=config.targets),
     }
     if scheduler:
+        from pipelines.cluster.client import cluster_client
         from pipelines.cluster.training import train_on_cluster
-        from pipelines.cluster.wiring import cluster_client
 
         with cluster_client(scheduler) as client:
             model = train_on_cluster(features, inspections, client=client, **options)
@@ -217,5 +217,5 @@ def train_flow(config: TrainFlowConfig) -> TrainSummary:
     return log_run(model, evaluation, plan, config, settings, fingerprints, contracts)
 
 
-# With GCRISK_DASK_SCHEDULER set in the flow-run process, fit-model runs on a Dask worker.
-train_flow = with_cluster(train_flow)
+# With GCRISK_DASK_SCHEDULER set when the run starts, fit-model runs on a Dask worker.
+train_flow = train_flow.with_options(task_runner=ClusterTaskRunner())

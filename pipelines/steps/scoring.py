@@ -1,34 +1,153 @@
-"""The I/O side of batch scoring: champion loading, snapshots, outputs, report, MLflow.
+"""The steps of batch scoring, and their I/O: champion, snapshots, scores, outputs, MLflow.
 
-Kept apart from the flow so the flow reads top to bottom; each function here is one step's work.
+The score flow calls these steps in order; each step logs what it did. The pandas path
+(`batch_features`, `score`) and the Dask path (`score_on_cluster`) take the same
+`ScoringInputs`, assembled once by `scoring_inputs`.
 """
 
 from __future__ import annotations
 
 import datetime
+import shutil
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from data_contracts.coercion import TableError
-from data_contracts.schemas import PANDAS_DTYPES, RISK_CATEGORIES, SCORE_COLUMNS
+from data_contracts.schemas import PANDAS_DTYPES, SCORE_COLUMNS
 from models.risk_model import RiskModel
 from models.rules import packaged_profiles
-from models.scoring import score_batch
+from models.scoring import ScoringInputs, score_batch
 from models.selection import SelectionConfig
+from pipelines.cluster.staging import score_staged, stage_batch, staging_folder
 from pipelines.reports.scoring import render_score_report
+from pipelines.runtime import get_logger, step
 from pipelines.settings import Settings
+from pipelines.steps.intake import ValidationSummary
+from pipelines.steps.score_summary import ScoreSummary
 from pipelines.storage import io, tracking
 from pipelines.storage.decisions import DecisionRun
-from pipelines.storage.tracking import Champion
+from pipelines.storage.tracking import Champion, load_champion
 from pipelines.storage.warehouse import Warehouse, utc_now
 
 if TYPE_CHECKING:
     from features import Snapshots
 
 SCORING_EXPERIMENT = "gcrisk-scoring"
+_NOTHING_VALID = (
+    "No valid declarations in this batch: all {rows} rows were quarantined, nothing was scored."
+)
+
+
+@step(name="load-champion", retries=1)
+def champion_model(settings: Settings) -> Champion:
+    """The champion model, or a reason why lanes come from profiles alone."""
+    champion = load_champion(settings)
+    if champion.model is None:
+        get_logger().warning("no usable champion: %s", champion.banner)
+    else:
+        get_logger().info("scoring with shipment-risk version %s", champion.version)
+    return champion
+
+
+@step(name="build-scoring-features")
+def batch_features(warehouse: Path, batch: pd.DataFrame) -> pd.DataFrame:
+    """Join the batch to the warehouse's state as of its earliest day."""
+    features = build_batch_features(warehouse, batch)
+    get_logger().info("built features for %d declarations", len(features))
+    return features
+
+
+@step(name="score-and-select")
+def score(
+    features: pd.DataFrame,
+    batch: pd.DataFrame,
+    champion: Champion,
+    selection: SelectionConfig,
+    daily_capacity: pd.Series | None,
+) -> pd.DataFrame:
+    """Probabilities, profiles, lanes within capacity and reasons."""
+    inputs = scoring_inputs(champion, selection, daily_capacity, batch)
+    scores = score_features(features, batch, inputs)
+    lanes = scores["lane"].value_counts().to_dict()
+    get_logger().info("scored %d declarations: %s", len(scores), lanes)
+    return scores
+
+
+@step(name="stage-batch-for-cluster")
+def stage_for_cluster(
+    warehouse: Path, batch: pd.DataFrame, folder: Path
+) -> tuple[Snapshots, list[Path]]:
+    """History snapshots as of the batch's first day, and the batch as Parquet files."""
+    snapshots = batch_snapshots(warehouse, batch)
+    files = stage_batch(batch, folder)
+    get_logger().info("staged %d declarations in %d files", len(batch), len(files))
+    return snapshots, files
+
+
+#: `score` on the Dask cluster of GCRISK_DASK_SCHEDULER (same functions, same table), as a step
+#: that DaskTaskRunner sends to a worker.
+score_distributed = step(name="score-and-select-on-dask", on_cluster=True)(score_staged)
+
+
+def score_on_cluster(
+    batch: pd.DataFrame,
+    champion: Champion,
+    selection: SelectionConfig,
+    daily_capacity: pd.Series | None,
+    settings: Settings,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Stage the batch, score it on the cluster, remove the staged files; scores and drift."""
+    inputs = scoring_inputs(champion, selection, daily_capacity, batch)
+    folder = staging_folder(settings, "score")
+    try:
+        snapshots, files = stage_for_cluster(settings.warehouse_path, batch, folder)
+        scored = score_distributed(files, snapshots, inputs, scheduler=settings.dask_scheduler)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    lanes = scored.table["lane"].value_counts().to_dict()
+    # Logged here, not on the worker: a worker's buffered logs may not reach the API before
+    # the run's LocalCluster closes.
+    get_logger().info(
+        "scored %d declarations on Dask (%s): %s", len(scored.table), scored.ran_on, lanes
+    )
+    return scored.table, scored.drift
+
+
+@step(name="write-score-outputs", retries=2)
+def write_outputs(
+    scores: pd.DataFrame,
+    features: pd.DataFrame,
+    batch: pd.DataFrame,
+    quarantine: pd.DataFrame,
+    validation: ValidationSummary,
+    champion: Champion,
+    out: Path,
+    settings: Settings,
+    run: DecisionRun,
+    started: datetime.datetime,
+    drift: pd.Series | None = None,
+) -> ScoreSummary:
+    """scores.parquet/.csv, quarantine.parquet, report.html and the decision record; the
+    summary."""
+    notes = () if len(batch) else (_NOTHING_VALID.format(rows=validation.rows_in),)
+    summary = write_score_outputs(
+        scores,
+        features,
+        batch,
+        quarantine,
+        validation,
+        champion,
+        out=out,
+        notes=notes,
+        drift=drift,
+        decision_run_id=run.run_id,
+    )
+    store_scores(settings.warehouse_path, scores, run, started)
+    get_logger().info("wrote %d scores to %s and the decision record", len(scores), out)
+    return summary
 
 
 def batch_snapshots(warehouse: Path, batch: pd.DataFrame) -> Snapshots:
@@ -77,6 +196,28 @@ def capacity_per_office(daily: pd.Series, batch: pd.DataFrame) -> pd.Series:
     return (daily.reindex(days.index).fillna(0) * days).astype(int)
 
 
+def scoring_inputs(
+    champion: Champion,
+    selection: SelectionConfig,
+    daily_capacity: pd.Series | None,
+    batch: pd.DataFrame,
+) -> ScoringInputs:
+    """What scoring `batch` takes on either path: the champion (or profiles alone), the packaged
+    profiles, lanes by `selection` within the batch's office capacity, stamped now."""
+    from features import describe
+
+    capacity = None if daily_capacity is None else capacity_per_office(daily_capacity, batch)
+    return ScoringInputs(
+        model=champion.model,
+        profiles=packaged_profiles(),
+        describe=describe,
+        selection=selection,
+        capacity_per_office=capacity,
+        model_version=champion.version,
+        scored_at=pd.Timestamp(utc_now()),
+    )
+
+
 def empty_scores() -> pd.DataFrame:
     """A score table with no rows, in canonical columns and dtypes."""
     return pd.DataFrame(
@@ -85,29 +226,14 @@ def empty_scores() -> pd.DataFrame:
 
 
 def score_features(
-    features: pd.DataFrame,
-    batch: pd.DataFrame,
-    champion: Champion,
-    selection: SelectionConfig,
-    capacity: pd.Series | None,
+    features: pd.DataFrame, batch: pd.DataFrame, inputs: ScoringInputs
 ) -> pd.DataFrame:
     """The score table of a batch (features joined back to their office for capacity)."""
-    from features import describe
-
     offices = batch.set_index("declaration_id")["customs_office"]
     enriched = features.assign(
         customs_office=offices.reindex(features["declaration_id"]).to_numpy()
     )
-    return score_batch(
-        enriched,
-        model=champion.model,
-        profiles=packaged_profiles(),
-        describe=describe,
-        selection=selection,
-        capacity_per_office=capacity,
-        model_version=champion.version,
-        scored_at=pd.Timestamp(utc_now().replace(tzinfo=None)),
-    )
+    return score_batch(enriched, **inputs.arguments())
 
 
 def write_score_outputs(
@@ -115,25 +241,34 @@ def write_score_outputs(
     features: pd.DataFrame,
     batch: pd.DataFrame,
     quarantine: pd.DataFrame,
-    validation: Any,
+    validation: ValidationSummary,
     champion: Champion,
     *,
     out: Path,
     notes: tuple[str, ...] = (),
     drift: pd.Series | None = None,
-) -> dict[str, Any]:
-    """Write every output but summary.json; return the summary fields.
+    decision_run_id: str,
+) -> ScoreSummary:
+    """Write every output but summary.json; return the summary.
 
     The banner of the report and summary joins the champion's fallback notice and `notes`.
     `drift` (PSI by feature) is computed from `features` unless given (the cluster sums it).
     """
     drift = _drift(features, champion.model) if drift is None else drift
-    summary = _summary(scores, validation, champion, batch, drift, out=out)
-    summary["banner"] = " ".join(text for text in (champion.banner, *notes) if text) or None
+    summary = ScoreSummary.of(
+        scores,
+        validation,
+        champion,
+        batch,
+        drift,
+        out=out,
+        notes=notes,
+        decision_run_id=decision_run_id,
+    )
     io.write_parquet(scores, out / "scores.parquet")
     io.write_csv(scores, out / "scores.csv")
     io.write_parquet(quarantine, out / "quarantine.parquet")
-    page = render_score_report(scores, batch, summary, drift)
+    page = render_score_report(scores, batch, summary.model_dump(), drift)
     io.write_text(page, out / "report.html")
     return summary
 
@@ -174,72 +309,29 @@ def _drift(features: pd.DataFrame, model: RiskModel | None) -> pd.Series:
     return model.reference.psi(features).round(4)
 
 
-def _summary(
-    scores: pd.DataFrame,
-    validation: Any,
-    champion: Champion,
-    batch: pd.DataFrame,
-    drift: pd.Series,
-    *,
-    out: Path,
-) -> dict[str, Any]:
-    red = scores[scores["lane"] == "red"]
-    categories = red[[f"p_{c}" for c in RISK_CATEGORIES]].idxmax(axis=1).str.removeprefix("p_")
-    fired = scores["rules_fired"].str.split("|").explode()
-    return {
-        "file": validation.file,
-        "rows_in": validation.rows_in,
-        "rows_scored": len(scores),
-        "rows_quarantined": validation.rows_quarantined,
-        "lanes": {lane: int((scores["lane"] == lane).sum()) for lane in ("red", "yellow", "green")},
-        "selection_reasons": _counts(scores.loc[scores["selected"], "selection_reason"]),
-        "categories": _counts(categories),
-        "rules_fired": _counts(fired[fired != ""]),
-        "model_version": champion.version,
-        "model_fingerprint": champion.fingerprint,
-        "data_fingerprint": io.frame_fingerprint(batch),
-        "as_of": str(batch["declaration_date"].min().date()) if len(batch) else "",
-        "banner": champion.banner,
-        "drift": {name: float(value) for name, value in drift.items()},
-        "outputs": {
-            name: str(out / name)
-            for name in (
-                "scores.parquet",
-                "scores.csv",
-                "quarantine.parquet",
-                "report.html",
-                "summary.json",
-            )
-        },
-    }
-
-
-def _counts(values: pd.Series) -> dict[str, int]:
-    return {str(k): int(v) for k, v in values.value_counts().sort_index().items()}
-
-
-def log_scoring_run(summary: dict[str, Any], settings: Settings) -> str | None:
+def log_scoring_run(summary: ScoreSummary, settings: Settings) -> str | None:
     """Record the batch's counts and drift in MLflow (never ids or free text)."""
     import mlflow
 
     tracking.connect(settings.tracking_uri, settings.home / "mlartifacts")
     experiment = tracking.experiment_id(SCORING_EXPERIMENT, settings.home / "mlartifacts")
-    with mlflow.start_run(experiment_id=experiment, run_name=f"score-{summary['as_of']}") as run:
+    with mlflow.start_run(experiment_id=experiment, run_name=f"score-{summary.as_of}") as run:
         mlflow.log_params(
             {
-                "model_version": summary["model_version"],
-                "as_of": summary["as_of"],
-                "data_fingerprint": summary["data_fingerprint"],
+                "model_version": summary.model_version,
+                "as_of": summary.as_of,
+                "data_fingerprint": summary.data_fingerprint,
             }
         )
         mlflow.log_metrics(
             {
-                "rows_in": summary["rows_in"],
-                "rows_scored": summary["rows_scored"],
-                "rows_quarantined": summary["rows_quarantined"],
-                **{f"lane_{lane}": n for lane, n in summary["lanes"].items()},
-                **{f"psi.{name}": value for name, value in summary["drift"].items()},
+                "rows_in": summary.rows_in,
+                "rows_scored": summary.rows_scored,
+                "rows_quarantined": summary.rows_quarantined,
+                **{f"lane_{lane}": n for lane, n in summary.lanes.items()},
+                **{f"psi.{name}": value for name, value in summary.drift.items()},
             }
         )
-        mlflow.log_dict(summary, "summary.json")
+        # The run's own id is not known before the run: the logged summary has none.
+        mlflow.log_dict(summary.model_dump(exclude={"mlflow_run_id"}), "summary.json")
     return str(run.info.run_id)

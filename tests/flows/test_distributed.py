@@ -31,7 +31,7 @@ class World:
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
     """Two single-threaded worker processes, closed when the module's tests are done."""
-    from pipelines.cluster.scoring import dask_client
+    from pipelines.cluster.client import dask_client
 
     with dask_client("local", workers=2, threads=1) as connected:
         yield connected
@@ -295,29 +295,58 @@ def test_score_flow_on_the_cluster_writes_the_pandas_scores(
 
 
 def test_prefect_task_runner_follows_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    from prefect import flow
+    from prefect.task_runners import ThreadPoolTaskRunner
     from prefect_dask import DaskTaskRunner
 
-    from pipelines.cluster.wiring import dask_task_runner, with_cluster
+    from pipelines.cluster.client import ClusterTaskRunner, dask_task_runner
     from pipelines.settings import Settings
 
-    @flow
-    def nothing() -> None:
-        return None
-
     assert dask_task_runner(Settings(dask_scheduler="")) is None
-    assert with_cluster(nothing, Settings(dask_scheduler="")) is nothing
     remote = dask_task_runner(Settings(dask_scheduler="tcp://10.0.0.5:8786"))
     assert isinstance(remote, DaskTaskRunner) and remote.address == "tcp://10.0.0.5:8786"
-    wired = with_cluster(nothing, Settings(dask_scheduler="local"))
-    assert isinstance(wired.task_runner, DaskTaskRunner) and wired.task_runner.address is None
-    # Without settings, the environment of the importing process decides (a deployment's run).
+    local = dask_task_runner(Settings(dask_scheduler="local"))
+    assert isinstance(local, DaskTaskRunner) and local.address is None
+    assert local.cluster_kwargs["n_workers"] == 2
+    # Given settings fix the choice; without them the environment of the run decides.
+    fixed = ClusterTaskRunner(Settings(dask_scheduler="tcp://10.0.0.5:8786"))
+    assert fixed.duplicate().choose().address == "tcp://10.0.0.5:8786"  # type: ignore[attr-defined]
     monkeypatch.setenv("GCRISK_DASK_SCHEDULER", "tcp://10.0.0.5:8786")
-    assert with_cluster(nothing).task_runner.address == "tcp://10.0.0.5:8786"
+    assert ClusterTaskRunner().choose().address == "tcp://10.0.0.5:8786"  # type: ignore[attr-defined]
     monkeypatch.setenv("GCRISK_DASK_SCHEDULER", "10.0.0.5")  # invalid: the flow body says so
-    assert with_cluster(nothing) is nothing
+    assert isinstance(ClusterTaskRunner().choose(), ThreadPoolTaskRunner)
     monkeypatch.delenv("GCRISK_DASK_SCHEDULER")
-    assert with_cluster(nothing) is nothing
+    assert isinstance(ClusterTaskRunner().choose(), ThreadPoolTaskRunner)
+
+
+@pytest.mark.parametrize("flow_module", ["pipelines.flows.score", "pipelines.flows.train"])
+def test_the_flows_choose_their_task_runner_when_a_run_starts_not_at_import(
+    flow_module: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the flow engine does per run: `duplicate()` the flow's runner and enter it. The
+    environment at that moment decides, whatever it was when the module was imported."""
+    import importlib
+
+    from prefect.task_runners import ThreadPoolTaskRunner
+    from prefect_dask import DaskTaskRunner
+
+    from pipelines.cluster.client import ClusterTaskRunner
+
+    monkeypatch.delenv("GCRISK_DASK_SCHEDULER", raising=False)
+    module = importlib.reload(importlib.import_module(flow_module))
+    flow = next(v for k, v in vars(module).items() if k.endswith("_flow"))
+    assert isinstance(flow.task_runner, ClusterTaskRunner)
+    # Set after the import: this run gets Dask (a LocalCluster, not started before a submit).
+    monkeypatch.setenv("GCRISK_DASK_SCHEDULER", "local")
+    with flow.task_runner.duplicate() as runner:
+        assert isinstance(runner.delegate, DaskTaskRunner) and runner.delegate.address is None
+        assert runner.delegate._started
+    assert runner.delegate is None
+    # The reverse: imported with Dask on, run without it.
+    module = importlib.reload(module)
+    flow = next(v for k, v in vars(module).items() if k.endswith("_flow"))
+    monkeypatch.delenv("GCRISK_DASK_SCHEDULER")
+    with flow.task_runner.duplicate() as runner:
+        assert isinstance(runner.delegate, ThreadPoolTaskRunner)
 
 
 def test_training_on_dask_gives_a_model_of_the_same_quality(
