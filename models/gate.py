@@ -67,3 +67,9 @@ def promotion_gate(
             f" ({config.metric} at {config.budget})"
         )
     return GateDecision(passed, reasons, table)
+
+
+def should_promote(gate: GateDecision, *, asked: bool, has_champion: bool) -> bool:
+    """Whether a new model becomes champion: only when asked, and then when it passed the gate
+    or there is no champion to keep."""
+    return asked and (gate.passed or not has_champion)

@@ -64,11 +64,16 @@ class TrainConfig(BaseModel):
     @field_validator("targets")
     @classmethod
     def _known_targets(cls, targets: tuple[str, ...]) -> tuple[str, ...]:
-        allowed = (*(c for c in VIOLATION_CATEGORIES if c != "none"), ANY_VIOLATION)
-        unknown = [name for name in targets if name not in allowed]
-        if unknown or not targets or len(set(targets)) != len(targets):
-            raise ValueError(f"targets must be distinct names from {', '.join(allowed)}")
-        return targets
+        return known_targets(targets)
+
+
+def known_targets(targets: tuple[str, ...]) -> tuple[str, ...]:
+    """`targets` if they are distinct violation categories or 'any', else ValueError."""
+    allowed = (*(c for c in VIOLATION_CATEGORIES if c != "none"), ANY_VIOLATION)
+    unknown = [name for name in targets if name not in allowed]
+    if unknown or not targets or len(set(targets)) != len(targets):
+        raise ValueError(f"targets must be distinct names from {', '.join(allowed)}")
+    return targets
 
 
 @dataclass(frozen=True)
@@ -104,13 +109,56 @@ def ipw_weights(propensity: pd.Series, *, max_weight: float) -> np.ndarray:
     return weights / weights.mean()
 
 
+def day_after_last(dates: pd.Series) -> pd.Timestamp:
+    """The end (exclusive) of the period `dates` cover: the day after the last one."""
+    return pd.Timestamp(dates.max()) + pd.Timedelta(days=1)
+
+
+def window_before(
+    end: pd.Timestamp, *, days: int, gap_days: int
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The last `days` before `end` as (start, fit_end): fitting stops `gap_days` before start.
+
+    The one date arithmetic of every time split here (stopping window and holdout alike).
+    """
+    start = end - pd.Timedelta(days=days)
+    return start, start - pd.Timedelta(days=gap_days)
+
+
 def time_split(dates: pd.Series, *, valid_days: int, gap_days: int) -> Split:
     """Fit on the past, validate on the last `valid_days`, skipping `gap_days` between them."""
-    end = dates.max() + pd.Timedelta(days=1)
-    valid_start = end - pd.Timedelta(days=valid_days)
-    fit = (dates < valid_start - pd.Timedelta(days=gap_days)).to_numpy()
+    valid_start, fit_end = window_before(day_after_last(dates), days=valid_days, gap_days=gap_days)
+    fit = (dates < fit_end).to_numpy()
     valid = (dates >= valid_start).to_numpy()
     return Split(fit=fit, valid=valid, valid_start=valid_start)
+
+
+@dataclass(frozen=True)
+class HoldoutPlan:
+    """The time split of a training run: fit before `fit_until`, evaluate on
+    [holdout_start, until), with `gap_days` between them for results that come in late."""
+
+    until: pd.Timestamp
+    holdout_start: pd.Timestamp
+    fit_until: dt.date
+
+    @classmethod
+    def of(
+        cls, dates: pd.Series, until: dt.date | None, *, holdout_days: int, gap_days: int
+    ) -> HoldoutPlan:
+        """The plan for declarations dated `dates`; `until=None` is the day after the last."""
+        end = pd.Timestamp(until) if until is not None else day_after_last(dates)
+        start, fit_end = window_before(end, days=holdout_days, gap_days=gap_days)
+        return cls(until=end, holdout_start=start, fit_until=fit_end.date())
+
+    def in_holdout(self, dates: pd.Series) -> np.ndarray:
+        """Which of `dates` fall in the holdout."""
+        return ((dates >= self.holdout_start) & (dates < self.until)).to_numpy()
+
+    def holdout(self, features: pd.DataFrame) -> pd.DataFrame:
+        """The rows of `features` dated in the holdout, renumbered from zero."""
+        rows = self.in_holdout(features["declaration_date"])
+        return features[rows].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -233,6 +281,41 @@ def enough_positives(y: np.ndarray, split: Split, config: TrainConfig) -> bool:
     return bool(y[split.fit].sum() >= config.min_positives and y[split.valid].sum() >= 2)
 
 
+def base_rate_fallback(
+    y: np.ndarray, weights: np.ndarray, split: Split, config: TrainConfig
+) -> CategoryModel | None:
+    """The base-rate model of a category with too few positives for a booster
+    (`enough_positives`), or None when it gets one."""
+    if enough_positives(y, split, config):
+        return None
+    return CategoryModel(booster=None, base_rate=weighted_base_rate(y, weights))
+
+
+def calibrated_category(
+    booster: lgb.Booster,
+    margin: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray,
+    split: Split,
+) -> CategoryModel:
+    """A category's model from its final booster and the stopped booster's raw `margin` on the
+    validation rows: Platt scaling and average precision on that window, base rate on all rows.
+
+    Shared by every way of fitting the boosters (here, or on a Dask cluster).
+    """
+    valid = split.valid
+    slope, intercept = platt_scaling(margin, y[valid], weights[valid])
+    return CategoryModel(
+        booster=booster,
+        base_rate=weighted_base_rate(y, weights),
+        slope=slope,
+        intercept=intercept,
+        valid_average_precision=float(
+            average_precision_score(y[valid], margin, sample_weight=weights[valid])
+        ),
+    )
+
+
 def _fit_category(
     x: pd.DataFrame,
     y: np.ndarray,
@@ -241,9 +324,9 @@ def _fit_category(
     matrix: Matrix,
     config: TrainConfig,
 ) -> CategoryModel:
-    base_rate = weighted_base_rate(y, weights)
-    if not enough_positives(y, split, config):
-        return CategoryModel(booster=None, base_rate=base_rate)
+    fallback = base_rate_fallback(y, weights, split, config)
+    if fallback is not None:
+        return fallback
     params = {
         "objective": "binary",
         "learning_rate": config.learning_rate,
@@ -275,17 +358,8 @@ def _fit_category(
         callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
     )
     margin = booster.predict(x[split.valid], raw_score=True, num_iteration=booster.best_iteration)
-    slope, intercept = _platt(np.asarray(margin), y[split.valid], weights[split.valid])
     final = _refit(booster, x, y, weights, split, params, matrix) if config.refit else booster
-    return CategoryModel(
-        booster=final,
-        base_rate=base_rate,
-        slope=slope,
-        intercept=intercept,
-        valid_average_precision=float(
-            average_precision_score(y[split.valid], margin, sample_weight=weights[split.valid])
-        ),
-    )
+    return calibrated_category(final, np.asarray(margin), y, weights, split)
 
 
 def _refit(
@@ -304,12 +378,18 @@ def _refit(
     of rounds and the Platt slope, which the refitted booster keeps (its intercept is solved
     again over the training period, `models.calibration`).
     """
-    rounds = max(1, round(stopped.best_iteration * len(y) / max(int(split.fit.sum()), 1)))
+    rounds = refit_rounds(stopped.best_iteration, split)
     every = lgb.Dataset(x, y, weight=weights, categorical_feature=matrix.categorical)
     return lgb.train({**params, "metric": "none"}, every, num_boost_round=rounds)
 
 
-def _platt(margin: np.ndarray, y: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+def refit_rounds(best_iteration: int, split: Split) -> int:
+    """Rounds of the refit on every labelled row: the stopped rounds scaled up by the share of
+    rows the stopped booster was fitted on."""
+    return max(1, round(best_iteration * len(split.fit) / max(int(split.fit.sum()), 1)))
+
+
+def platt_scaling(margin: np.ndarray, y: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
     """Weighted Platt scaling of raw margins: p = sigmoid(slope * margin + intercept)."""
     from sklearn.linear_model import LogisticRegression
 

@@ -15,7 +15,6 @@ from pipelines.cli._core import (
     as_day,
     progress,
 )
-from pipelines.settings import Settings
 
 
 @app.command()
@@ -46,26 +45,18 @@ def train(
     from pipelines.flows.train import TrainFlowConfig, train_flow
     from pipelines.runtime import run_flow
 
-    disabled = list(without or [])
-    if mapping is not None:
-        from data_contracts.mappings import MappingError
-        from pipelines.flows.import_table import load_mapping
-
-        try:
-            disabled += load_mapping(mapping).disabled_features
-        except MappingError as error:
-            raise UserError(str(error)) from None
+    options: dict[str, Any] = {"targets": tuple(target)} if target else {}
     config = TrainFlowConfig(
-        until=as_day(until), promote=promote, truth=truth, disabled_features=tuple(disabled)
+        until=as_day(until),
+        promote=promote,
+        truth=truth,
+        disabled_features=tuple(without or ()),
+        mapping=mapping,
+        **options,
     )
-    if config.disabled_features:
-        left_out = config.disabled_features
+    left_out = config.left_out()
+    if left_out:
         typer.echo(f"leaving out {len(left_out)} features: {', '.join(left_out)}")
-    if target:
-        from models.training import TrainConfig
-
-        TrainConfig(targets=tuple(target))  # refuse an unknown target before any work
-        config = TrainFlowConfig(**{**config.model_dump(), "targets": tuple(target)})
     with progress("training"):
         summary = run_flow(train_flow, config)
     typer.echo(
@@ -73,8 +64,8 @@ def train(
         f"inspected declarations; holdout {summary.holdout_rows:,} declarations"
     )
     _print_holdout(summary.metrics)
-    verdict = "passed" if summary.gate["passed"] else "failed"
-    typer.echo(f"gate {verdict}: {'; '.join(summary.gate['reasons'])}")
+    verdict = "passed" if summary.gate.passed else "failed"
+    typer.echo(f"gate {verdict}: {'; '.join(summary.gate.reasons)}")
     champion = summary.champion_version or "none"
     typer.echo(
         f"champion: version {champion}"
@@ -83,22 +74,56 @@ def train(
     )
 
 
+By = Annotated[
+    str | None, typer.Option(help="Who decides, as recorded (default: your OS user name)")
+]
+
+
 @app.command()
 def promote(
     version: Annotated[str, typer.Argument(help="Registered version of shipment-risk")],
+    reason: Annotated[
+        str,
+        typer.Option(help="Why (recorded on the registry with who and when)", show_default=False),
+    ],
+    by: By = None,
 ) -> None:
-    """Make VERSION the champion (a human decision after reading the gate)."""
-    from pipelines.storage import tracking
+    """Make VERSION the champion (a human decision after reading the gate), with a reason."""
+    from pipelines.flows.promote import PromoteConfig, promote_flow
 
-    settings = Settings()
-    client = tracking.connect(settings.tracking_uri, settings.home / "mlartifacts")
-    previous = tracking.version_for_alias(client, tracking.CHAMPION)
+    config = PromoteConfig(version=version, reason=reason, **({"by": by} if by else {}))
+    _print_promotion(_run_registry(promote_flow, config))
+
+
+@app.command()
+def rollback(
+    reason: Annotated[
+        str, typer.Option(help="Why (recorded on the registry with who and when)")
+    ] = "rollback",
+    by: By = None,
+) -> None:
+    """Restore the champion that the last promotion replaced."""
+    from pipelines.flows.promote import RollbackConfig, rollback_flow
+
+    config = RollbackConfig(reason=reason, **({"by": by} if by else {}))
+    _print_promotion(_run_registry(rollback_flow, config))
+
+
+def _run_registry(flow: Any, config: Any) -> Any:
+    from pipelines.runtime import run_flow
+    from pipelines.storage.tracking import RegistryError
+
     try:
-        client.get_model_version(tracking.MODEL_NAME, version)
-    except Exception as error:
-        raise UserError(f"shipment-risk has no version {version}") from error
-    tracking.set_alias(client, tracking.CHAMPION, version)
-    typer.echo(f"champion: version {version} (was {previous or 'none'})")
+        return run_flow(flow, config)
+    except RegistryError as error:
+        raise UserError(str(error)) from None
+
+
+def _print_promotion(summary: Any) -> None:
+    was = summary.previous or "none"
+    note = " (already champion)" if summary.unchanged else ""
+    typer.echo(f"champion: version {summary.version}{note} (was {was})")
+    typer.echo(f"recorded: by {summary.by} at {summary.at}: {summary.reason}")
 
 
 @app.command()
@@ -112,42 +137,18 @@ def evaluate(
     """Precision, recall, hit rate and lift at 1/2/5/10% budgets, per category, as JSON."""
     import json
 
-    from models.evaluation import evaluate_scores, labels_from_inspections, labels_from_truth
-    from pipelines.storage.io import read_table
+    from pipelines.flows.evaluate import EvaluateConfig, evaluate_flow
+    from pipelines.runtime import run_flow
 
-    score_frame = _numeric_scores(read_table(scores))
-    labels_frame = read_table(truth)
-    if {"is_illicit", "category"} <= set(labels_frame.columns):
-        labels_frame["is_illicit"] = (
-            labels_frame["is_illicit"].astype("str").str.lower().isin(["true", "1"])
-        )
-        labels = labels_from_truth(labels_frame)
-    elif {"outcome", "violation_category"} <= set(labels_frame.columns):
-        labels = labels_from_inspections(labels_frame)
-    else:
-        raise UserError(
-            f"{truth}: expected truth (is_illicit, category) or inspection results "
-            "(outcome, violation_category)"
-        )
-    typer.echo(json.dumps(evaluate_scores(score_frame, labels), indent=2))
-
-
-def _numeric_scores(frame: Any) -> Any:
-    import pandas as pd
-
-    needed = {"declaration_id", "risk_score", "p_waste", "p_ods", "p_wildlife"}
-    missing = needed - set(frame.columns)
-    if missing:
-        raise UserError(f"scores file lacks column(s): {', '.join(sorted(missing))}")
-    columns = ["risk_score", "p_waste", "p_ods", "p_wildlife"]
-    return frame.assign(**{c: pd.to_numeric(frame[c], errors="coerce") for c in columns})
+    summary = run_flow(evaluate_flow, EvaluateConfig(scores=scores, truth=truth))
+    typer.echo(json.dumps(summary.model_dump(mode="json")["metrics"], indent=2))
 
 
 def _print_holdout(metrics: dict[str, Any]) -> None:
     typer.echo("holdout (inspected declarations), precision / recall at 5%:")
     for name, groups in metrics.items():
-        at = groups["overall"]["at_budget"]["5%"]
+        overall = groups["overall"]
+        at = overall.at_budget["5%"]
         typer.echo(
-            f"  {name:<10} {at['precision']:.3f} / {at['recall']:.3f}"
-            f"   PR-AUC {groups['overall']['pr_auc']:.3f}"
+            f"  {name:<10} {at.precision:.3f} / {at.recall:.3f}   PR-AUC {overall.pr_auc:.3f}"
         )

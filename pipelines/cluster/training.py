@@ -26,16 +26,17 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, log_loss
+from sklearn.metrics import log_loss
 
 from models.risk_model import CategoryModel, Matrix, RiskModel
 from models.training import (
+    Split,
     TrainConfig,
-    _platt,
     assemble_model,
-    enough_positives,
+    base_rate_fallback,
+    calibrated_category,
+    refit_rounds,
     training_problem,
-    weighted_base_rate,
 )
 from pipelines.cluster.client import client_workers
 
@@ -162,32 +163,24 @@ def _fit_category(
     x: pd.DataFrame,
     y: np.ndarray,
     weights: np.ndarray,
-    split: Any,
+    split: Split,
     matrix: Matrix,
     config: TrainConfig,
     npartitions: int,
 ) -> CategoryModel:
-    base_rate = weighted_base_rate(y, weights)
-    if not enough_positives(y, split, config):
-        return CategoryModel(booster=None, base_rate=base_rate)
+    fallback = base_rate_fallback(y, weights, split, config)
+    if fallback is not None:
+        return fallback
     fit, valid = split.fit, split.valid
     stopped = _fit(
         client, config, config.num_boost_round, (x[fit], y[fit], weights[fit]), matrix, npartitions
     )
     best = _best_rounds(stopped, x[valid], y[valid], weights[valid])
     margin = np.asarray(stopped.predict(x[valid], raw_score=True, num_iteration=best))
-    slope, intercept = _platt(margin, y[valid], weights[valid])
     # Keep only the chosen rounds (what early stopping's best_iteration does in pandas).
     booster = lgb.Booster(model_str=stopped.model_to_string(num_iteration=best))
     if config.refit:
-        rounds = max(1, round(best * len(y) / max(int(fit.sum()), 1)))
-        booster = _fit(client, config, rounds, (x, y, weights), matrix, npartitions)
-    return CategoryModel(
-        booster=booster,
-        base_rate=base_rate,
-        slope=slope,
-        intercept=intercept,
-        valid_average_precision=float(
-            average_precision_score(y[valid], margin, sample_weight=weights[valid])
-        ),
-    )
+        booster = _fit(
+            client, config, refit_rounds(best, split), (x, y, weights), matrix, npartitions
+        )
+    return calibrated_category(booster, margin, y, weights, split)

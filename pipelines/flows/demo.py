@@ -150,7 +150,7 @@ def _train(config: DemoConfig, world: Path, log: StepLog) -> None:
             train_flow,
             TrainFlowConfig(until=config.cutoff, promote=True, truth=world / "truth.parquet"),
         )
-        verdict = "passed" if trained.gate["passed"] else "failed"
+        verdict = "passed" if trained.gate.passed else "failed"
         result.append(
             f"version {trained.model_version}, gate {verdict}, champion {trained.champion_version}"
         )

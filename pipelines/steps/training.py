@@ -1,142 +1,180 @@
-"""The parts of a training run that touch MLflow: holdout evaluation with the champion, logging.
+"""The steps of a training run: read the history, build features, check contracts, fit, evaluate
+against the baselines and the champion, log and register.
 
-`evaluate_candidates` scores the new model, its baselines (random, profiles only, logistic
-regression) and the current champion on the same holdout; `log_training_run` writes one MLflow
-run with parameters, metrics, charts, the catalogue, contract results, data fingerprints and the
-gate's verdict, and registers the model.
+The pure work is in `models` (`models.training`, `models.candidates`, `models.gate`); these
+steps read the warehouse, look up the champion in the registry and write one MLflow run with
+parameters, metrics, charts, the catalogue, contract results, data fingerprints and the gate's
+verdict, then register the model (and promote it when asked and allowed).
 """
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import asdict, dataclass
+import getpass
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import mlflow
 import pandas as pd
 
 from data_contracts.schemas import RISK_CATEGORIES
-from models.baselines import fit_logistic_baseline, profile_scores, random_scores
-from models.evaluation import evaluate_scores, labels_from_inspections, labels_from_truth
-from models.gate import GateConfig, GateDecision, promotion_gate
+from models.candidates import Evaluation, evaluate_candidates
+from models.gate import should_promote
 from models.risk_model import RiskModel
-from models.rules import fire, packaged_profiles
-from models.training import TrainConfig, training_rows
+from models.rules import packaged_profiles
+from models.training import HoldoutPlan, TrainConfig
 from pipelines.reports import charts
+from pipelines.runtime import get_logger, step
 from pipelines.settings import Settings
 from pipelines.storage import tracking
+from pipelines.storage.warehouse import Warehouse
 
 EXPERIMENT = "gcrisk-training"
+#: The reason recorded when `--promote` makes a model champion after its gate.
+AUTOMATIC_REASON = "gate passed"
 
 
 @dataclass(frozen=True)
-class Plan:
-    """The time split of a run: fit before `fit_until`, evaluate on [holdout_start, until)."""
+class LoggedRun:
+    """Where a training run was recorded and what it did to the registry."""
 
-    until: pd.Timestamp
-    holdout_start: pd.Timestamp
-    fit_until: datetime.date
-
-    @classmethod
-    def of(
-        cls,
-        features: pd.DataFrame,
-        until: datetime.date | None,
-        *,
-        holdout_days: int,
-        gap_days: int,
-    ) -> Plan:
-        end = (
-            pd.Timestamp(until)
-            if until is not None
-            else features["declaration_date"].max() + pd.Timedelta(days=1)
-        )
-        holdout_start = end - pd.Timedelta(days=holdout_days)
-        fit_until = (holdout_start - pd.Timedelta(days=gap_days)).date()
-        return cls(until=end, holdout_start=holdout_start, fit_until=fit_until)
-
-    def holdout(self, features: pd.DataFrame) -> pd.DataFrame:
-        dates = features["declaration_date"]
-        return features[(dates >= self.holdout_start) & (dates < self.until)].reset_index(drop=True)
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """Holdout scores and metrics of every candidate, and the gate's verdict."""
-
-    metrics: dict[str, dict[str, Any]]
-    true_metrics: dict[str, dict[str, Any]] | None
-    scores: dict[str, pd.DataFrame]
-    labels: pd.DataFrame
+    run_id: str
+    model_version: str
     champion_version: str | None
-    gate: GateDecision
-    training_rows: int
-    holdout_rows: int
-
-    def gate_line(self) -> str:
-        verdict = "passed" if self.gate.passed else "failed"
-        return f"gate {verdict}: " + "; ".join(self.gate.reasons)
+    promoted: bool
 
 
-def evaluate_candidates(
+@step(name="read-history", retries=2)
+def read_history(warehouse: Path, until: datetime.date | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Declarations dated before `until` and the results known before it, each result with the
+    selection reason and propensity of the decision that selected it (the decision record)."""
+    with Warehouse(warehouse, read_only=True) as store:
+        declarations = store.read_declarations(until=until)
+        inspections = store.read_inspections_as_decided(until=until)
+    get_logger().info(
+        "read %d declarations and %d inspection results", len(declarations), len(inspections)
+    )
+    if declarations.empty or inspections.empty:
+        raise ValueError("the warehouse holds no declarations or inspection results to learn from")
+    return declarations, inspections
+
+
+@step(name="build-training-features")
+def build_features(declarations: pd.DataFrame, inspections: pd.DataFrame) -> pd.DataFrame:
+    """Every declaration's features as of its own date."""
+    from features import build_training_features
+
+    features = build_training_features(declarations, inspections)
+    get_logger().info("built %d columns for %d declarations", features.shape[1], len(features))
+    return features
+
+
+@step(name="check-contracts")
+def check_contracts(declarations: pd.DataFrame, inspections: pd.DataFrame) -> dict[str, Any]:
+    """Re-check the training data against its contracts, for the record of the run."""
+    from data_contracts import validate
+
+    return {
+        "declarations": validate(declarations, "declarations").summary(),
+        "inspections": validate(inspections, "inspections").summary(),
+    }
+
+
+@step(name="fit-model", on_cluster=True)
+def fit_model(
+    features: pd.DataFrame,
+    inspections: pd.DataFrame,
+    feature_names: list[str],
+    categorical: list[str],
+    config: TrainConfig,
+    scheduler: str = "",
+) -> RiskModel:
+    """Train the calibrated boosters on what was known before `config.until` (the holdout's gap).
+
+    With a Dask `scheduler` (GCRISK_DASK_SCHEDULER) the same rows and matrix are boosted by
+    `lightgbm.dask`, from wherever this step runs (a Dask worker under DaskTaskRunner).
+    """
+    from models.training import train_risk_model
+
+    options: dict[str, Any] = {
+        "feature_names": feature_names,
+        "categorical": categorical,
+        "config": config,
+    }
+    if scheduler:
+        from pipelines.cluster.client import cluster_client
+        from pipelines.cluster.training import train_on_cluster
+
+        with cluster_client(scheduler) as client:
+            model = train_on_cluster(features, inspections, client=client, **options)
+    else:
+        model = train_risk_model(features, inspections, **options)
+    fitted = [name for name, m in model.models.items() if m.booster is not None]
+    get_logger().info("trained boosters for %s (until %s)", ", ".join(fitted), config.until)
+    return model
+
+
+@step(name="evaluate-candidates")
+def evaluate(
     features: pd.DataFrame,
     inspections: pd.DataFrame,
     model: RiskModel,
-    plan: Plan,
+    plan: HoldoutPlan,
     *,
     settings: Settings,
-    truth: pd.DataFrame | None,
+    truth: Path | None,
     seed: int,
     targets: tuple[str, ...] = RISK_CATEGORIES,
 ) -> Evaluation:
-    """Score model, baselines and champion on the holdout; run the promotion gate."""
-    holdout = plan.holdout(features)
-    ids = holdout["declaration_id"]
-    rows = training_rows(
-        features, inspections, config=TrainConfig(until=plan.fit_until, targets=targets)
-    )
-    logistic = fit_logistic_baseline(rows.features, rows.labels, rows.weights, model.matrix)
-    profiles = packaged_profiles()
-    scores = {
-        "model": model.predict(holdout),
-        "logistic": logistic.predict(holdout),
-        "profiles": profile_scores(fire(holdout, profiles), profiles),
-        "random": random_scores(holdout.index, seed=seed),
-    }
+    """Model, baselines and the registered champion on the same holdout; the gate's verdict."""
     client = tracking.connect(settings.tracking_uri, settings.home / "mlartifacts")
     champion_version = tracking.version_for_alias(client, tracking.CHAMPION)
+    champion = None
     if champion_version is not None:
         champion = tracking.load_risk_model(client, version=champion_version).model
-        scores["champion"] = champion.predict(holdout)
-    known = inspections[inspections["inspection_date"] < plan.until]
-    counted = (
-        ("waste", "ods", "wildlife", "other")
-        if "any" in targets
-        else (*RISK_CATEGORIES, *(t for t in targets if t not in RISK_CATEGORIES))
+    evaluation = evaluate_candidates(
+        features,
+        inspections,
+        model,
+        plan,
+        champion=champion,
+        truth=pd.read_parquet(truth) if truth is not None else None,
+        seed=seed,
+        profiles=packaged_profiles(),
+        targets=targets,
     )
-    labels = labels_from_inspections(known[known["declaration_id"].isin(ids)], counted=counted)
-    metrics = {
-        name: evaluate_scores(frame.assign(declaration_id=ids.to_numpy()), labels)
-        for name, frame in scores.items()
-    }
-    true_metrics = None
-    if truth is not None:
-        true_labels = labels_from_truth(truth[truth["declaration_id"].isin(ids)])
-        true_metrics = {
-            name: evaluate_scores(frame.assign(declaration_id=ids.to_numpy()), true_labels)
-            for name, frame in scores.items()
-        }
-    gate = promotion_gate(metrics["model"], metrics.get("champion"), config=GateConfig())
-    aligned = labels.reindex(ids.to_numpy())
-    return Evaluation(
-        metrics,
-        true_metrics,
-        scores,
-        aligned,
-        champion_version,
-        gate,
-        training_rows=len(rows.features),
-        holdout_rows=len(holdout),
+    evaluation = replace(evaluation, champion_version=champion_version)
+    get_logger().info("%s", evaluation.gate_line())
+    return evaluation
+
+
+@step(name="log-training-run", retries=2)
+def log_run(
+    model: RiskModel,
+    evaluation: Evaluation,
+    plan: HoldoutPlan,
+    *,
+    params: dict[str, Any],
+    promote: bool,
+    settings: Settings,
+    fingerprints: dict[str, str],
+    contracts: dict[str, Any],
+) -> LoggedRun:
+    """One MLflow run with parameters, metrics, artifacts and the registered model, promoted
+    to champion when asked and the promotion rule allows it."""
+    promoted = should_promote(
+        evaluation.gate, asked=promote, has_champion=evaluation.champion_version is not None
+    )
+    return log_training_run(
+        model=model,
+        evaluation=evaluation,
+        plan=plan,
+        params=params,
+        promoted=promoted,
+        settings=settings,
+        fingerprints=fingerprints,
+        contracts=contracts,
     )
 
 
@@ -158,14 +196,15 @@ def log_training_run(
     *,
     model: RiskModel,
     evaluation: Evaluation,
-    plan: Plan,
+    plan: HoldoutPlan,
     params: dict[str, Any],
-    promote: bool,
+    promoted: bool,
     settings: Settings,
     fingerprints: dict[str, str],
     contracts: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Log one run, register the model as challenger, and promote it when asked and allowed."""
+) -> LoggedRun:
+    """Log one run, register the model as challenger and, if `promoted`, as champion (the
+    promotion recorded on the registry with the reason "gate passed")."""
     from features.catalogue import CATALOGUE
 
     client = tracking.connect(settings.tracking_uri, settings.home / "mlartifacts")
@@ -209,20 +248,22 @@ def log_training_run(
         )
         version = tracking.log_risk_model(model)
         tracking.set_alias(client, tracking.CHALLENGER, version)
-        promoted = promote and (evaluation.gate.passed or evaluation.champion_version is None)
         if promoted:
             tracking.set_alias(client, tracking.CHAMPION, version)
+            tracking.record_promotion(
+                client,
+                version,
+                by=getpass.getuser(),
+                reason=AUTOMATIC_REASON,
+                previous=evaluation.champion_version,
+            )
         mlflow.set_tags({"model_version": version, "promoted": str(promoted).lower()})
-    return {
-        "run_id": run.info.run_id,
-        "model_version": version,
-        "champion_version": version if promoted else evaluation.champion_version,
-        "promoted": promoted,
-        "gate": evaluation.gate.to_dict(),
-        "metrics": evaluation.metrics,
-        "training_rows": evaluation.training_rows,
-        "holdout_rows": evaluation.holdout_rows,
-    }
+    return LoggedRun(
+        run_id=run.info.run_id,
+        model_version=version,
+        champion_version=version if promoted else evaluation.champion_version,
+        promoted=promoted,
+    )
 
 
 def _log_charts(model: RiskModel, evaluation: Evaluation) -> None:

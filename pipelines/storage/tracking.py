@@ -6,6 +6,7 @@ LightGBM text), so loading it never unpickles project objects: `load_risk_model`
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import logging
@@ -101,6 +102,90 @@ def log_risk_model(model: RiskModel) -> str:
 
 def set_alias(client: MlflowClient, alias: str, version: str) -> None:
     client.set_registered_model_alias(MODEL_NAME, alias, version)
+
+
+class RegistryError(ValueError):
+    """The registry cannot do what was asked (no such version, nothing to roll back to)."""
+
+
+#: Tags of a promotion, on the promoted version and (prefixed `last_promotion.`) on the model.
+PROMOTION_TAGS = ("promoted_by", "promoted_at", "promotion_reason", "previous_champion")
+_LAST = "last_promotion."
+_NONE = "none"
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """Who made which version champion, when (UTC, ISO 8601), why, and which it replaced."""
+
+    version: str
+    by: str
+    at: str
+    reason: str
+    previous: str | None
+
+
+def record_promotion(
+    client: MlflowClient,
+    version: str,
+    *,
+    by: str,
+    reason: str,
+    previous: str | None,
+    at: datetime.datetime | None = None,
+) -> Promotion:
+    """Record on the registry that `version` became champion (the alias is set by the caller).
+
+    The promoted version gets the tags of `PROMOTION_TAGS`; the registered model gets the same
+    as `last_promotion.*` (with `last_promotion.version`), which `last_promotion` reads back and
+    a rollback follows. `previous` is the champion it replaced (None: there was none).
+    """
+    when = (at or datetime.datetime.now(datetime.UTC)).astimezone(datetime.UTC)
+    promotion = Promotion(
+        version=str(version),
+        by=by,
+        at=when.isoformat(timespec="seconds"),
+        reason=reason,
+        previous=previous,
+    )
+    values = dict(
+        zip(
+            PROMOTION_TAGS,
+            (promotion.by, promotion.at, promotion.reason, promotion.previous or _NONE),
+            strict=True,
+        )
+    )
+    for key, value in values.items():
+        client.set_model_version_tag(MODEL_NAME, promotion.version, key, value)
+    for key, value in {"version": promotion.version, **values}.items():
+        client.set_registered_model_tag(MODEL_NAME, _LAST + key, value)
+    return promotion
+
+
+def last_promotion(client: MlflowClient) -> Promotion | None:
+    """The last promotion recorded on the registered model, or None (none recorded, no model)."""
+    try:
+        tags = client.get_registered_model(MODEL_NAME).tags
+    except MlflowException:
+        return None
+    if _LAST + "version" not in tags:
+        return None
+    previous = tags.get(_LAST + "previous_champion", _NONE)
+    return Promotion(
+        version=tags[_LAST + "version"],
+        by=tags.get(_LAST + "promoted_by", ""),
+        at=tags.get(_LAST + "promoted_at", ""),
+        reason=tags.get(_LAST + "promotion_reason", ""),
+        previous=None if previous == _NONE else previous,
+    )
+
+
+def check_version(client: MlflowClient, version: str) -> str:
+    """`version` as registered, or RegistryError when shipment-risk has no such version."""
+    try:
+        return str(client.get_model_version(MODEL_NAME, str(version)).version)
+    except MlflowException:
+        raise RegistryError(f"{MODEL_NAME} has no version {version}") from None
 
 
 def version_for_alias(client: MlflowClient, alias: str) -> str | None:

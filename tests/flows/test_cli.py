@@ -128,6 +128,12 @@ def test_ingest_refuses_broken_tables_the_same_way(
         (["simulate", "--out", "o", "--scenario", "nope"], "unknown scenario 'nope'"),
         (["simulate", "--out", "o", "--declarations", "100"], "declarations"),
         (["frobnicate"], "frobnicate"),
+        (["train", "--target", "revenue"], "targets: targets must be distinct names from"),
+        (["train", "--target", "waste", "--target", "waste"], "targets must be distinct"),
+        (["train", "--mapping", "nosuch"], "nosuch"),
+        (["train", "--mapping", "absent.yaml"], "absent.yaml: no such mapping file"),
+        (["train", "--without", "shoe_size"], "not model features of the catalogue: shoe_size"),
+        (["promote", "1"], "--reason"),
     ],
 )
 def test_bad_options_give_one_error_line(

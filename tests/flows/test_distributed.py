@@ -459,18 +459,25 @@ def test_fit_model_sent_to_a_worker_boosts_with_the_workers_client(
     from distributed import get_task_stream
 
     from features import build_training_features
-    from pipelines.flows.train import TrainFlowConfig, fit_model
-    from pipelines.steps.training import Plan
+    from features.catalogue import categorical_feature_names, model_feature_names
+    from models.training import HoldoutPlan, TrainConfig
+    from pipelines.steps.training import fit_model
 
     cutoff = pd.Timestamp(CUTOFF)
     history = world.declarations[world.declarations["declaration_date"] < cutoff]
     known = world.inspections[world.inspections["inspection_date"] < cutoff]
     features = build_training_features(history, known)
     # The step's own TrainConfig keeps 134 days for stopping: fit on everything before August.
-    plan = Plan.of(features, CUTOFF, holdout_days=1, gap_days=0)
+    plan = HoldoutPlan.of(features["declaration_date"], CUTOFF, holdout_days=1, gap_days=0)
     with get_task_stream(client) as stream:
         model = client.submit(
-            fit_model, features, known, plan, TrainFlowConfig(), client.scheduler.address
+            fit_model,
+            features,
+            known,
+            model_feature_names(),
+            categorical_feature_names(),
+            TrainConfig(until=plan.fit_until),
+            client.scheduler.address,
         ).result()
     keys = [str(task["key"]) for task in stream.data]
     assert any(key.startswith("fit_model") for key in keys), keys

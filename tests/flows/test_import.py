@@ -11,7 +11,8 @@ import pytest
 
 from data_contracts.mappings import MappingError
 from data_contracts.validation import validate
-from pipelines.flows.import_table import ImportConfig, import_flow, load_mapping
+from pipelines.flows.import_table import ImportConfig, import_flow
+from pipelines.steps.mapping import load_mapping
 from tests.flows.test_cli import assert_one_error_line, run_cli
 
 REPO = Path(__file__).resolve().parents[2]

@@ -62,8 +62,8 @@ def test_two_runs_two_versions_and_the_first_is_champion(trained_twice) -> None:
 
 def test_the_gate_compares_with_the_champion_on_the_same_holdout(trained_twice) -> None:
     home, (first, second) = trained_twice
-    assert first.gate["reasons"] == ["no champion yet: the first model passes"]
-    assert set(second.gate["table"]) == {"overall", "waste", "ods", "wildlife"}
+    assert first.gate.reasons == ["no champion yet: the first model passes"]
+    assert set(second.gate.table) == {"overall", "waste", "ods", "wildlife"}
     assert "champion" in second.metrics and "logistic" in second.metrics
     table = runs(home)
     assert set(table["tags.gate"]) <= {"passed", "failed"}
@@ -98,7 +98,21 @@ def test_each_run_logs_charts_catalogue_contracts_and_fingerprint(trained_twice)
     assert contracts["declarations"]["rows_quarantined"] == 0
 
 
-def test_promote_and_evaluate_from_the_command_line(
+def test_an_automatic_promotion_is_recorded_with_the_reason_gate_passed(trained_twice) -> None:
+    import getpass
+
+    import mlflow
+
+    home, (first, _) = trained_twice
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{home / 'mlflow.db'}")
+    tags = client.get_model_version("shipment-risk", first.model_version).tags
+    assert tags["promotion_reason"] == "gate passed"
+    assert tags["promoted_by"] == getpass.getuser()
+    assert tags["previous_champion"] == "none"
+    assert "promoted_by" not in client.get_model_version("shipment-risk", "2").tags
+
+
+def test_promote_and_rollback_from_the_command_line(
     trained_twice, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from pipelines.cli import main
@@ -106,13 +120,17 @@ def test_promote_and_evaluate_from_the_command_line(
     home, _ = trained_twice
     monkeypatch.setenv("GCRISK_HOME", str(home))
     with pytest.raises(SystemExit) as exit_:
-        main(["promote", "2"])
+        main(["promote", "2", "--reason", "seed 1 reads better", "--by", "dana"])
     assert exit_.value.code == 0
     assert "champion: version 2 (was 1)" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exit_:
-        main(["promote", "9"])
+        main(["promote", "9", "--reason", "typo"])
     assert exit_.value.code == 2
     assert capsys.readouterr().err.startswith("error: shipment-risk has no version 9")
+    with pytest.raises(SystemExit) as exit_:
+        main(["rollback", "--reason", "back to the first"])
+    assert exit_.value.code == 0
+    assert "champion: version 1 (was 2)" in capsys.readouterr().out
 
 
 def test_a_mappings_disabled_features_are_left_out_of_the_model(
