@@ -69,6 +69,9 @@ class ImportSummary(BaseModel):
     extra_columns: list[str]
     missing: list[str]
     disabled_features: list[str]
+    target: list[str] = Field(
+        default_factory=list, description="What the labels support, as the mapping declares it"
+    )
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,7 @@ def check_contracts(
         extra_columns=list(mapped.extra_columns),
         missing=list(mapping.missing),
         disabled_features=list(mapping.disabled_features),
+        target=list(mapping.target),
     )
     if summary.rows_in != summary.declarations + summary.quarantined:
         raise RuntimeError(f"{config.file}: counts do not reconcile: {summary.model_dump()}")
