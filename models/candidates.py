@@ -1,10 +1,12 @@
 """The holdout evaluation of a training run: the new model against its baselines and the champion.
 
 Every candidate is scored on the same holdout (`HoldoutPlan`): the new model, a logistic
-regression fitted on the same rows, the risk profiles alone, random scores and, when there is
-one, the current champion. Metrics come from the inspected holdout declarations and, in a
-simulated world, from the truth of every one of them; the promotion gate compares the new model
-with the champion. Pure: the champion is passed in, never looked up.
+regression and a quick six-feature LightGBM fitted on the same rows, the risk profiles alone,
+random scores and, when there is one, the current champion. Metrics come from the inspected
+holdout declarations and, in a simulated world, from the truth of every one of them; the
+promotion gate (`models.gate.full_gate`) refuses a model with a constant target that had
+positives, one no better than the baselines, and one worse than the champion. Pure: the
+champion is passed in, never looked up.
 """
 
 from __future__ import annotations
@@ -15,9 +17,19 @@ from typing import Any
 import pandas as pd
 
 from data_contracts.schemas import RISK_CATEGORIES
-from models.baselines import fit_logistic_baseline, profile_scores, random_scores
-from models.evaluation import evaluate_scores, labels_from_inspections, labels_from_truth
-from models.gate import GateConfig, GateDecision, promotion_gate
+from models.baselines import (
+    fit_logistic_baseline,
+    fit_quick_baseline,
+    profile_scores,
+    random_scores,
+)
+from models.evaluation import (
+    counted_categories,
+    evaluate_scores,
+    labels_from_inspections,
+    labels_from_truth,
+)
+from models.gate import GateConfig, GateDecision, constant_targets, full_gate
 from models.risk_model import RiskModel
 from models.rules import ProfileSet, fire
 from models.training import HoldoutPlan, TrainConfig, training_rows
@@ -43,14 +55,6 @@ class Evaluation:
     def gate_line(self) -> str:
         verdict = "passed" if self.gate.passed else "failed"
         return f"gate {verdict}: " + "; ".join(self.gate.reasons)
-
-
-def counted_categories(targets: tuple[str, ...]) -> tuple[str, ...]:
-    """The violation categories a hit counts for: every category for a model of 'any', else the
-    environmental ones and the model's other targets (a revenue model counts 'other')."""
-    if "any" in targets:
-        return ("waste", "ods", "wildlife", "other")
-    return (*RISK_CATEGORIES, *(t for t in targets if t not in RISK_CATEGORIES))
 
 
 def evaluate_candidates(
@@ -86,10 +90,14 @@ def evaluate_candidates(
     rows = training_rows(
         features, inspections, config=TrainConfig(until=plan.fit_until, targets=targets)
     )
-    logistic = fit_logistic_baseline(rows.features, rows.labels, rows.weights, model.matrix)
+    logistic = fit_logistic_baseline(
+        rows.features, rows.labels, rows.weights, model.matrix, targets
+    )
+    quick = fit_quick_baseline(rows.features, rows.labels, rows.weights, targets, seed=seed)
     scores = {
         "model": model.predict(holdout),
         "logistic": logistic.predict(holdout),
+        "quick_lightgbm": quick.predict(holdout),
         "profiles": profile_scores(fire(holdout, profiles), profiles),
         "random": random_scores(holdout.index, seed=seed),
     }
@@ -105,7 +113,9 @@ def evaluate_candidates(
         true_metrics = _metrics(
             scores, ids, labels_from_truth(truth[truth["declaration_id"].isin(ids)])
         )
-    gate = promotion_gate(metrics["model"], metrics.get("champion"), config=GateConfig())
+    gate = full_gate(
+        metrics, constant=constant_targets(model, rows.labels), config=GateConfig()
+    )
     return Evaluation(
         metrics,
         true_metrics,

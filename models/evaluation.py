@@ -71,6 +71,19 @@ def labels_from_truth(truth: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(labels, index=truth["declaration_id"].astype("str"))
 
 
+def counted_categories(targets: tuple[str, ...]) -> tuple[str, ...]:
+    """The violation categories a hit counts for a model of `targets`: the risk categories, plus
+    any other target it learnt ('other'), or every category for the 'any' target."""
+    if "any" in targets:
+        return ("waste", "ods", "wildlife", "other")
+    return (*RISK_CATEGORIES, *(t for t in targets if t not in RISK_CATEGORIES))
+
+
+def score_targets(columns: list[str] | pd.Index) -> tuple[str, ...]:
+    """The targets a scores table holds: every `p_<target>` column."""
+    return tuple(str(c)[2:] for c in columns if str(c).startswith("p_"))
+
+
 def labels_from_inspections(
     inspections: pd.DataFrame, *, counted: tuple[str, ...] = RISK_CATEGORIES
 ) -> pd.DataFrame:

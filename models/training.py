@@ -266,6 +266,125 @@ def assemble_model(
     )
 
 
+@dataclass(frozen=True)
+class TargetSupport:
+    """How many positives the labelled rows hold per target, and what they can teach."""
+
+    targets: tuple[str, ...]
+    positives: dict[str, int]
+    min_positives: int
+
+    @property
+    def thin(self) -> tuple[str, ...]:
+        """Targets with fewer than `min_positives` positives (a base-rate fallback at best)."""
+        return tuple(t for t in self.targets if self.positives.get(t, 0) < self.min_positives)
+
+    @property
+    def supported(self) -> tuple[str, ...]:
+        """Violation categories with at least `min_positives` positives."""
+        return tuple(
+            name
+            for name in VIOLATION_CATEGORIES
+            if name != "none" and self.positives.get(name, 0) >= self.min_positives
+        )
+
+    def warning(self) -> str | None:
+        """One line for the analyst when a target has too few positives; None when all have."""
+        if not self.thin:
+            return None
+        thin = ", ".join(f"{t} has {self.positives.get(t, 0):,}" for t in self.thin)
+        categories = [name for name in VIOLATION_CATEGORIES if name not in ("none", "other")]
+        held = ", ".join(f"{self.positives.get(name, 0):,} {name}" for name in categories)
+        line = (
+            f"too few positives to learn (fewer than {self.min_positives}): {thin}; labels hold "
+            f"{held} violations and {self.positives.get('other', 0):,} 'other'"
+        )
+        if self.supported and set(self.supported) != set(self.targets):
+            flags = " ".join(f"--target {name}" for name in self.supported)
+            return f"{line}: train with {flags}"
+        return f"{line}: no target has enough labels to learn from"
+
+
+def target_support(
+    labels: pd.DataFrame, targets: tuple[str, ...], *, min_positives: int
+) -> TargetSupport:
+    """Positives per violation category (and 'any') among labelled rows (canonical inspection
+    results: `outcome`, `violation_category`), checked against the targets to learn."""
+    violation = labels["outcome"].astype("str").eq("violation")
+    category = labels["violation_category"].astype("str")
+    positives = {
+        name: int((violation & category.eq(name)).sum())
+        for name in VIOLATION_CATEGORIES
+        if name != "none"
+    }
+    positives[ANY_VIOLATION] = int(violation.sum())
+    return TargetSupport(tuple(targets), positives, min_positives)
+
+
+def booster_params(config: TrainConfig) -> dict[str, object]:
+    """LightGBM parameters of a category's booster under `config` (as `_fit_category` uses)."""
+    return {
+        "objective": "binary",
+        "learning_rate": config.learning_rate,
+        "num_leaves": config.num_leaves,
+        "min_data_in_leaf": config.min_data_in_leaf,
+        "feature_fraction": config.feature_fraction,
+        "bagging_fraction": 0.8,
+        "bagging_freq": 1,
+        "lambda_l2": config.lambda_l2,
+        "metric": config.stopping_metric,
+        "seed": config.seed,
+        "deterministic": True,
+        "num_threads": 2,
+        "verbosity": -1,
+    }
+
+
+@dataclass(frozen=True)
+class Refitted:
+    """A model refitted on every labelled row before `until`, and how many rows that was."""
+
+    model: RiskModel
+    training_rows: int
+
+
+def refit_on_all(
+    features: pd.DataFrame, inspections: pd.DataFrame, model: RiskModel, *, config: TrainConfig
+) -> Refitted:
+    """`model` (fitted and evaluated on an earlier cut) retrained on every labelled row before
+    `config.until`: the same features, options and number of rounds per booster (those early
+    stopping chose for `model`), its Platt slope; the intercept is solved again over the
+    training period (`assemble_model`). A constant target stays constant at its new base rate.
+
+    The holdout that judged `model` is included, so the registered model is not blind to the
+    newest results; its evaluation metrics remain those of `model`.
+    """
+    rows = training_rows(features, inspections, config=config)
+    matrix = Matrix.fit(rows.features, model.feature_names, categorical=model.matrix.categorical)
+    x = matrix.transform(rows.features)
+    params = {**booster_params(config), "metric": "none"}
+    models = {}
+    for name in config.targets:
+        y = rows.labels[name].to_numpy()
+        old = model.models[name]
+        base_rate = weighted_base_rate(y, rows.weights)
+        if old.booster is None:
+            models[name] = CategoryModel(booster=None, base_rate=base_rate)
+            continue
+        every = lgb.Dataset(x, y, weight=rows.weights, categorical_feature=matrix.categorical)
+        rounds = old.booster.best_iteration or old.booster.current_iteration()
+        booster = lgb.train(params, every, num_boost_round=rounds)
+        models[name] = CategoryModel(
+            booster=booster,
+            base_rate=base_rate,
+            slope=old.slope,
+            intercept=old.intercept,
+            valid_average_precision=old.valid_average_precision,
+        )
+    refitted = assemble_model(features, rows, matrix, models, config=config)
+    return Refitted(refitted, len(rows.features))
+
+
 def _trained_until(labelled: pd.DataFrame) -> str:
     return str(labelled["declaration_date"].max().date()) if len(labelled) else ""
 

@@ -7,6 +7,7 @@ from typing import Any
 from data_contracts.mappings.rules import field_rule
 from data_contracts.mappings.spec import (
     TABLES,
+    TARGETS,
     TOP_KEYS,
     FieldRule,
     Mapping,
@@ -49,10 +50,27 @@ def parse_mapping(text: str, *, file: str, name: str | None = None) -> Mapping:
         missing=lists["missing"],
         disabled_features=lists["disabled_features"],
         drop=lists["drop"],
+        target=_target(root.value.get("target"), file, lines),
         lines=lines,
     )
     _check_missing(mapping)
     return mapping
+
+
+def _target(node: Node | None, file: str, lines: dict[str, int]) -> tuple[str, ...]:
+    """The declared training target: a name or a list of distinct names from `TARGETS`."""
+    if node is not None and node.value is not None and not isinstance(node.value, list | dict):
+        node = Node([node], node.line)
+    names = _names(node, "target", file, lines)
+    for position, name in enumerate(names):
+        line = lines[f"target.{position}"]
+        if name not in TARGETS:
+            raise MappingError(
+                f"{file}:{line}: unknown target {name!r} (known: {', '.join(TARGETS)})"
+            )
+        if name in names[:position]:
+            raise MappingError(f"{file}:{line}: target {name!r} is named twice")
+    return names
 
 
 def _scalar(node: Node | None, file: str) -> Any:

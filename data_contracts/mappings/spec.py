@@ -14,6 +14,8 @@ table when the source carries results), where the value comes from and which tra
     missing: [gross_weight_kg]                  # the source lacks it: the rule above is a filler
     disabled_features: [net_to_gross_weight_ratio]
     drop: [Critical Fraud]                      # source columns not to carry as extra columns
+    target: [other]                             # what its labels support (default: waste, ods,
+                                                # wildlife); `gcrisk train` learns it by default
 
 Every problem raises `MappingError` whose message starts with `file:line:`. `parse` builds a
 `Mapping` from the text, `rules` builds each `FieldRule`, `apply` runs a mapping on a frame.
@@ -35,7 +37,10 @@ TRANSFORM_KEYS = (
 )
 CASTS = ("text", "number", "integer", "date")
 TOP_KEYS = ("mapping", "description", "declarations", "inspections", "missing",
-            "disabled_features", "drop")  # fmt: skip
+            "disabled_features", "drop", "target")  # fmt: skip
+#: Names a mapping's `target` may use: the violation categories, or 'any' for every violation
+#: (the training targets of `models.training.TrainConfig`).
+TARGETS = ("waste", "ods", "wildlife", "other", "any")
 TABLES: tuple[Kind, ...] = ("declarations", "inspections")
 
 
@@ -86,6 +91,7 @@ class Mapping:
     missing: tuple[str, ...] = ()
     disabled_features: tuple[str, ...] = ()
     drop: tuple[str, ...] = ()
+    target: tuple[str, ...] = ()
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def error(self, line: int, message: str) -> MappingError:

@@ -58,6 +58,12 @@ def ingest(
         f"{summary.replaced:,} replaced, {summary.table_rows:,} rows in {kind.value}"
         + ("; ids pseudonymised" if summary.pseudonymised else "")
     )
+    if summary.declared is not None:
+        target = ", ".join(summary.declared.target) or "none (waste, ods, wildlife)"
+        typer.echo(
+            f"  recorded for training: mapping {summary.declared.mapping} declares target "
+            f"{target}, {len(summary.declared.disabled_features)} disabled features"
+        )
 
 
 @app.command()
@@ -118,6 +124,8 @@ def import_table(
         typer.echo(f"  extra columns kept: {', '.join(summary.extra_columns)}")
     if summary.disabled_features:
         typer.echo(f"  features disabled by the mapping: {len(summary.disabled_features)}")
+    if summary.target:
+        typer.echo(f"  target declared by the mapping: {', '.join(summary.target)}")
     typer.echo(f"  wrote {out / 'declarations.parquet'} and import.json")
 
 

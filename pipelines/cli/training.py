@@ -40,8 +40,16 @@ def train(
     without: Annotated[
         list[str] | None, typer.Option(help="Leave out this catalogue feature (repeatable)")
     ] = None,
+    force_reason: Annotated[
+        str | None,
+        typer.Option(help="With --promote: promote even if the gate fails, for this reason"),
+    ] = None,
 ) -> None:
-    """Train on the warehouse, evaluate against baselines and the champion, register in MLflow."""
+    """Train on the warehouse, evaluate against baselines and the champion, register in MLflow.
+
+    Without --target the model learns what the ingested data's mapping declares (kcs: other),
+    else waste, ods and wildlife; a target with too few positives is warned about.
+    """
     from pipelines.flows.train import TrainFlowConfig, train_flow
     from pipelines.runtime import run_flow
 
@@ -52,6 +60,7 @@ def train(
         truth=truth,
         disabled_features=tuple(without or ()),
         mapping=mapping,
+        force_reason=force_reason,
         **options,
     )
     left_out = config.left_out()
@@ -59,13 +68,21 @@ def train(
         typer.echo(f"leaving out {len(left_out)} features: {', '.join(left_out)}")
     with progress("training"):
         summary = run_flow(train_flow, config)
+    for line in summary.warnings:
+        typer.echo(f"warning: {line}", err=True)
     typer.echo(
-        f"trained shipment-risk version {summary.model_version} on {summary.training_rows:,} "
-        f"inspected declarations; holdout {summary.holdout_rows:,} declarations"
+        f"trained shipment-risk version {summary.model_version} ({', '.join(summary.targets)}) "
+        f"on {summary.training_rows:,} inspected declarations; holdout "
+        f"{summary.holdout_rows:,} declarations"
     )
     _print_holdout(summary.metrics)
     verdict = "passed" if summary.gate.passed else "failed"
     typer.echo(f"gate {verdict}: {'; '.join(summary.gate.reasons)}")
+    if summary.registered_training_rows != summary.training_rows:
+        typer.echo(
+            f"registered the model refitted on all {summary.registered_training_rows:,} "
+            "labelled declarations (holdout included); the metrics above are the evaluated one's"
+        )
     champion = summary.champion_version or "none"
     typer.echo(
         f"champion: version {champion}"

@@ -51,6 +51,9 @@ class ImportSummary(BaseModel):
     extra_columns: list[str]
     missing: list[str]
     disabled_features: list[str]
+    target: list[str] = Field(
+        default_factory=list, description="What the labels support, as the mapping declares it"
+    )
 
 
 @flow(name="import-table", validate_parameters=True)
@@ -72,6 +75,7 @@ def import_flow(config: ImportConfig) -> ImportSummary:
         extra_columns=result.extra_columns,
         missing=list(mapping.missing),
         disabled_features=list(mapping.disabled_features),
+        target=list(mapping.target),
     )
     write_import_outputs(result, summary.model_dump(mode="json"), config.out)
     return summary

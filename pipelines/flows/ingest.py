@@ -11,13 +11,16 @@ from pydantic import BaseModel, Field
 from data_contracts.privacy import key_fingerprint
 from pipelines.settings import Settings
 from pipelines.steps.intake import (
+    DeclaredSource,
     TableKind,
     ValidationSummary,
     check_pseudonym_key,
+    imported_source,
     load_warehouse,
     pseudonymise_ids,
     read_received,
     reconcile,
+    record_declared_source,
     record_run,
     validate_table,
 )
@@ -43,6 +46,11 @@ class IngestSummary(ValidationSummary):
     pseudonymised: bool
     warehouse: str
     run_id: str = ""
+    declared: DeclaredSource | None = Field(
+        default=None,
+        description="What the data declares through the mapping it was imported with "
+        "(recorded for `gcrisk train`), when FILE is a table written by `gcrisk import`",
+    )
 
 
 @flow(name="ingest-table", validate_parameters=True)
@@ -66,6 +74,9 @@ def ingest_flow(config: IngestConfig) -> IngestSummary:
         key_fingerprint=fingerprint,
     )
     reconcile(validation, counts)
+    declared = imported_source(config.file)
+    if declared is not None:
+        record_declared_source(settings.warehouse_path, declared)
     summary = IngestSummary(
         **validation.model_dump(),
         inserted=counts.inserted,
@@ -73,6 +84,7 @@ def ingest_flow(config: IngestConfig) -> IngestSummary:
         table_rows=counts.table_rows,
         pseudonymised=settings.pseudonym_key is not None,
         warehouse=str(settings.warehouse_path),
+        declared=declared,
     )
     run_id = record_run(settings.warehouse_path, summary, started)
     return summary.model_copy(update={"run_id": run_id})

@@ -11,15 +11,21 @@ registry with the reason "gate passed".
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 from prefect import flow
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from models.training import HoldoutPlan, TrainConfig, known_targets
+from data_contracts.schemas import RISK_CATEGORIES
+from models.gate import forced
+from models.training import HoldoutPlan, TrainConfig, known_targets, target_support
 from pipelines.cluster.client import ClusterTaskRunner
 from pipelines.flows.evaluate import Metrics
+from pipelines.runtime import get_logger
 from pipelines.settings import Settings
+from pipelines.steps.intake import DeclaredSource, declared_source
 from pipelines.steps.training import (
     build_features,
     check_contracts,
@@ -27,6 +33,7 @@ from pipelines.steps.training import (
     fit_model,
     log_run,
     read_history,
+    refit_model,
 )
 from pipelines.storage import io
 
@@ -46,9 +53,14 @@ class TrainFlowConfig(BaseModel):
         default=None, description="Simulated worlds only: truth.parquet for true recall"
     )
     seed: int = Field(default=0, ge=0, description="Seed of the boosters and random baseline")
-    targets: tuple[str, ...] = Field(
-        default=("waste", "ods", "wildlife"),
-        description="What the model learns: risk categories, 'other' (e.g. revenue) or 'any'",
+    targets: tuple[str, ...] | None = Field(
+        default=None,
+        description="What the model learns: risk categories, 'other' (e.g. revenue) or 'any'; "
+        "default: the target the ingested data's mapping declares, else waste, ods, wildlife",
+    )
+    force_reason: str | None = Field(
+        default=None,
+        description="Promote even if the gate fails (with promote), for this written reason",
     )
     disabled_features: tuple[str, ...] = Field(
         default=(),
@@ -62,8 +74,23 @@ class TrainFlowConfig(BaseModel):
 
     @field_validator("targets")
     @classmethod
-    def _known_targets(cls, targets: tuple[str, ...]) -> tuple[str, ...]:
-        return known_targets(targets)
+    def _known_targets(cls, targets: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return None if targets is None else known_targets(targets)
+
+    @field_validator("force_reason")
+    @classmethod
+    def _a_real_reason(cls, reason: str | None) -> str | None:
+        if reason is not None and not reason.strip():
+            raise ValueError("a forced promotion needs a written reason")
+        return reason
+
+    def resolved_targets(self, declared: DeclaredSource | None) -> tuple[str, ...]:
+        """The targets asked for, else those the data's mapping declared, else the categories."""
+        if self.targets is not None:
+            return self.targets
+        if declared is not None and declared.target:
+            return known_targets(tuple(declared.target))
+        return RISK_CATEGORIES
 
     @field_validator("disabled_features")
     @classmethod
@@ -80,31 +107,38 @@ class TrainFlowConfig(BaseModel):
         self.left_out()  # a mapping that does not load or names unknown features is refused
         return self
 
-    def left_out(self) -> tuple[str, ...]:
-        """Every feature the model leaves out: `disabled_features`, then the mapping's."""
+    def left_out(self, declared: DeclaredSource | None = None) -> tuple[str, ...]:
+        """Every feature the model leaves out: `disabled_features`, then the mapping's (the
+        `mapping` option's, else the one the ingested data declared)."""
         from data_contracts.mappings import MappingError
         from pipelines.steps.mapping import load_mapping
 
         if self.mapping is None:
-            return self.disabled_features
+            declared_features = declared.disabled_features if declared is not None else []
+            return tuple(dict.fromkeys((*self.disabled_features, *declared_features)))
         try:
             from_mapping = load_mapping(self.mapping).disabled_features
         except MappingError as error:
             raise ValueError(str(error)) from None
         return tuple(dict.fromkeys((*self.disabled_features, *from_mapping)))
 
-    def feature_names(self) -> tuple[list[str], list[str]]:
+    def feature_names(self, declared: DeclaredSource | None = None) -> tuple[list[str], list[str]]:
         """The model's features and its categorical ones, without the left-out features."""
         from features.catalogue import categorical_feature_names, model_feature_names
 
-        left_out = self.left_out()
+        left_out = self.left_out(declared)
         kept = [name for name in model_feature_names() if name not in left_out]
         return kept, [name for name in categorical_feature_names() if name in kept]
 
-    def params(self) -> dict[str, object]:
-        """The options as logged with the run (the mapping resolved into disabled_features)."""
-        logged = self.model_dump(mode="json", exclude={"mapping"})
-        return {**logged, "disabled_features": list(self.left_out())}
+    def params(self, declared: DeclaredSource | None = None) -> dict[str, object]:
+        """The options as logged with the run (targets and left-out features resolved)."""
+        logged = self.model_dump(mode="json", exclude={"mapping", "force_reason"})
+        return {
+            **logged,
+            "targets": list(self.resolved_targets(declared)),
+            "disabled_features": list(self.left_out(declared)),
+            "forced": self.force_reason is not None,
+        }
 
 
 class GateSummary(BaseModel):
@@ -113,6 +147,7 @@ class GateSummary(BaseModel):
     passed: bool
     reasons: list[str]
     table: dict[str, dict[str, float]]
+    forced: str = ""
 
 
 class TrainSummary(BaseModel):
@@ -126,6 +161,9 @@ class TrainSummary(BaseModel):
     metrics: dict[str, Metrics]
     training_rows: int
     holdout_rows: int
+    targets: list[str]
+    warnings: list[str]
+    registered_training_rows: int
 
 
 # A deployment's flow-run process reads GCRISK_DASK_SCHEDULER when the run starts: with it set,
@@ -134,6 +172,8 @@ class TrainSummary(BaseModel):
 def train_flow(config: TrainFlowConfig) -> TrainSummary:
     """Train, evaluate against baselines and the champion on one holdout, log and register."""
     settings = Settings()
+    declared = declared_source(settings.warehouse_path)
+    targets = config.resolved_targets(declared)
     declarations, inspections = read_history(settings.warehouse_path, config.until)
     contracts = check_contracts(declarations, inspections)
     features = build_features(declarations, inspections)
@@ -143,8 +183,17 @@ def train_flow(config: TrainFlowConfig) -> TrainSummary:
         holdout_days=config.holdout_days,
         gap_days=config.gap_days,
     )
-    feature_names, categorical = config.feature_names()
-    fit_config = TrainConfig(until=plan.fit_until, seed=config.seed, targets=config.targets)
+    fit_config = TrainConfig(until=plan.fit_until, seed=config.seed, targets=targets)
+    support = target_support(
+        inspections[inspections["inspection_date"] < pd.Timestamp(plan.fit_until)],
+        targets,
+        min_positives=fit_config.min_positives,
+    )
+    warning = support.warning()
+    warnings = [warning] if warning is not None else []
+    for line in warnings:
+        get_logger().warning("%s", line)
+    feature_names, categorical = config.feature_names(declared)
     model = fit_model(
         features, inspections, feature_names, categorical, fit_config, settings.dask_scheduler
     )
@@ -156,8 +205,14 @@ def train_flow(config: TrainFlowConfig) -> TrainSummary:
         settings=settings,
         truth=config.truth,
         seed=config.seed,
-        targets=config.targets,
+        targets=targets,
     )
+    if config.force_reason is not None:
+        evaluation = replace(evaluation, gate=forced(evaluation.gate, config.force_reason))
+    registered = None
+    if evaluation.gate.allows_promotion:
+        every_row = TrainConfig(until=plan.until.date(), seed=config.seed, targets=targets)
+        registered = refit_model(features, inspections, model, every_row)
     fingerprints = {
         "declarations": io.frame_fingerprint(declarations),
         "inspections": io.frame_fingerprint(inspections),
@@ -166,11 +221,12 @@ def train_flow(config: TrainFlowConfig) -> TrainSummary:
         model,
         evaluation,
         plan,
-        params=config.params(),
+        params=config.params(declared),
         promote=config.promote,
         settings=settings,
         fingerprints=fingerprints,
         contracts=contracts,
+        registered=registered,
     )
     gate = evaluation.gate
     return TrainSummary(
@@ -178,8 +234,15 @@ def train_flow(config: TrainFlowConfig) -> TrainSummary:
         model_version=logged.model_version,
         champion_version=logged.champion_version,
         promoted=logged.promoted,
-        gate=GateSummary(passed=gate.passed, reasons=gate.reasons, table=gate.table),
+        gate=GateSummary(
+            passed=gate.passed, reasons=gate.reasons, table=gate.table, forced=gate.forced
+        ),
         metrics=evaluation.metrics,
         training_rows=evaluation.training_rows,
         holdout_rows=evaluation.holdout_rows,
+        targets=list(targets),
+        warnings=warnings,
+        registered_training_rows=(
+            registered.training_rows if registered else evaluation.training_rows
+        ),
     )

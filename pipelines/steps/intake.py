@@ -4,18 +4,19 @@ ids and load it into the warehouse, with its quarantine, in one transaction."""
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, ValidationError
 
 from data_contracts.coercion import TableError
 from data_contracts.privacy import pseudonymise
 from data_contracts.validation import ValidationResult, validate
 from pipelines.runtime import get_logger, step
 from pipelines.storage import io
-from pipelines.storage.warehouse import UpsertCounts, Warehouse, utc_now
+from pipelines.storage.warehouse import DECLARED_SOURCE, UpsertCounts, Warehouse, utc_now
 
 TableKind = Literal["declarations", "inspections"]
 
@@ -155,6 +156,49 @@ def record_run(warehouse: Path, summary: ValidationSummary, started: datetime.da
             rows_quarantined=summary.rows_quarantined,
             details=summary.model_dump(mode="json", exclude={"run_id"}),
         )
+
+
+#: The tables `gcrisk import` writes next to its `import.json`.
+IMPORTED_TABLES = ("declarations.parquet", "inspections.parquet")
+
+
+class DeclaredSource(BaseModel):
+    """What imported data declares about itself through its mapping (from `import.json`)."""
+
+    mapping: str
+    target: list[str] = Field(default_factory=list)
+    disabled_features: list[str] = Field(default_factory=list)
+
+
+def imported_source(file: Path) -> DeclaredSource | None:
+    """The mapping's declarations for a table `gcrisk import` wrote (its `import.json` lies
+    next to it); None for any other file."""
+    manifest = file.parent / "import.json"
+    if file.name not in IMPORTED_TABLES or not manifest.is_file():
+        return None
+    try:
+        return DeclaredSource.model_validate(json.loads(manifest.read_text(encoding="utf-8")))
+    except (ValueError, ValidationError):
+        get_logger().warning("%s: not an import.json of gcrisk import; ignored", manifest)
+        return None
+
+
+@step(name="record-declared-source", retries=2)
+def record_declared_source(warehouse: Path, source: DeclaredSource) -> None:
+    """Keep what the ingested data declares (its target, its disabled features) for training."""
+    with Warehouse(warehouse) as store:
+        store.set_meta(DECLARED_SOURCE, source.model_dump_json(), at=utc_now())
+    target = ", ".join(source.target) or "none (the environmental categories)"
+    get_logger().info("data from mapping %s declares target %s", source.mapping, target)
+
+
+def declared_source(warehouse: Path) -> DeclaredSource | None:
+    """What the last ingested import declared, or None (no warehouse, or nothing declared)."""
+    if not warehouse.exists():
+        return None
+    with Warehouse(warehouse, read_only=True) as store:
+        value = store.meta(DECLARED_SOURCE)
+    return None if value is None else DeclaredSource.model_validate_json(value)
 
 
 @step(name="write-validation-outputs", retries=2)

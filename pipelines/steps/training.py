@@ -23,7 +23,7 @@ from models.candidates import Evaluation, evaluate_candidates
 from models.gate import should_promote
 from models.risk_model import RiskModel
 from models.rules import packaged_profiles
-from models.training import HoldoutPlan, TrainConfig
+from models.training import HoldoutPlan, Refitted, TrainConfig, refit_on_all
 from pipelines.reports import charts
 from pipelines.runtime import get_logger, step
 from pipelines.settings import Settings
@@ -115,6 +115,19 @@ def fit_model(
     return model
 
 
+@step(name="refit-on-every-row")
+def refit_model(
+    features: pd.DataFrame, inspections: pd.DataFrame, model: RiskModel, config: TrainConfig
+) -> Refitted:
+    """The evaluated model's recipe retrained on every labelled row before `config.until` (the
+    gate's holdout included): what is registered once the gate allows it."""
+    refitted = refit_on_all(features, inspections, model, config=config)
+    get_logger().info(
+        "refitted on %d labelled declarations before %s", refitted.training_rows, config.until
+    )
+    return refitted
+
+
 @step(name="evaluate-candidates")
 def evaluate(
     features: pd.DataFrame,
@@ -160,12 +173,11 @@ def log_run(
     settings: Settings,
     fingerprints: dict[str, str],
     contracts: dict[str, Any],
+    registered: Refitted | None = None,
 ) -> LoggedRun:
     """One MLflow run with parameters, metrics, artifacts and the registered model, promoted
     to champion when asked and the promotion rule allows it."""
-    promoted = should_promote(
-        evaluation.gate, asked=promote, has_champion=evaluation.champion_version is not None
-    )
+    promoted = should_promote(evaluation.gate, asked=promote)
     return log_training_run(
         model=model,
         evaluation=evaluation,
@@ -175,6 +187,7 @@ def log_run(
         settings=settings,
         fingerprints=fingerprints,
         contracts=contracts,
+        registered=registered,
     )
 
 
@@ -202,9 +215,12 @@ def log_training_run(
     settings: Settings,
     fingerprints: dict[str, str],
     contracts: dict[str, Any] | None = None,
+    registered: Refitted | None = None,
 ) -> LoggedRun:
     """Log one run, register the model as challenger and, if `promoted`, as champion (the
-    promotion recorded on the registry with the reason "gate passed")."""
+    promotion recorded on the registry with the reason "gate passed", or the person's reason
+    for a forced gate). `registered` (the model refitted on every row) is what the registry
+    gets when given; the metrics are always those of the evaluated `model`."""
     from features.catalogue import CATALOGUE
 
     client = tracking.connect(settings.tracking_uri, settings.home / "mlartifacts")
@@ -246,7 +262,15 @@ def log_training_run(
                 **{f"fingerprint.{k}": v for k, v in fingerprints.items()},
             }
         )
-        version = tracking.log_risk_model(model)
+        mlflow.log_params(
+            {
+                "registered_model": "refitted on every row" if registered else "evaluated",
+                "registered_training_rows": (
+                    registered.training_rows if registered else evaluation.training_rows
+                ),
+            }
+        )
+        version = tracking.log_risk_model(registered.model if registered else model)
         tracking.set_alias(client, tracking.CHALLENGER, version)
         if promoted:
             tracking.set_alias(client, tracking.CHAMPION, version)
@@ -254,7 +278,11 @@ def log_training_run(
                 client,
                 version,
                 by=getpass.getuser(),
-                reason=AUTOMATIC_REASON,
+                reason=(
+                    f"gate overridden: {evaluation.gate.forced}"
+                    if evaluation.gate.forced
+                    else AUTOMATIC_REASON
+                ),
                 previous=evaluation.champion_version,
             )
         mlflow.set_tags({"model_version": version, "promoted": str(promoted).lower()})

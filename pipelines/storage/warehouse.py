@@ -45,6 +45,9 @@ from pipelines.storage.tables import (
 
 #: `meta` row holding the pseudonym key's fingerprint (or `KEY_OFF`).
 KEY_STATE = "pseudonym_key_fingerprint"
+#: `meta` row holding what the last imported data ingested declares about itself (JSON: the
+#: mapping, its training target and disabled features), for `gcrisk train`'s defaults.
+DECLARED_SOURCE = "declared_source"
 
 
 class WarehouseError(RuntimeError):
@@ -162,6 +165,26 @@ class Warehouse:
         """The recorded pseudonym key fingerprint, `KEY_OFF`, or None before the first load."""
         row = self.connection.execute("SELECT value FROM meta WHERE name = ?", [KEY_STATE])
         found = next(iter(row.fetchall()), None)
+        return None if found is None else str(found[0])
+
+    def set_meta(self, name: str, value: str, *, at: datetime.datetime) -> None:
+        """Set (or replace) one `meta` row; never pass secrets."""
+        if name == KEY_STATE:
+            raise WarehouseError("the pseudonym key state is set by the first load only")
+        self.connection.execute(
+            "INSERT INTO meta VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE "
+            "SET value = excluded.value, set_at = excluded.set_at",
+            [name, value, at],
+        )
+
+    def meta(self, name: str) -> str | None:
+        """One `meta` value, or None when not set (or before the first load)."""
+        exists = self.connection.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return None
+        found = self.connection.execute("SELECT value FROM meta WHERE name = ?", [name]).fetchone()
         return None if found is None else str(found[0])
 
     def check_key(self, fingerprint: str) -> None:

@@ -168,3 +168,27 @@ def test_cli_import_names_a_source_column_the_file_lacks(
     )
     assert code == 2
     assert_one_error_line(err, "kcs.yaml:", "source column 'Office ID' is not in cut.csv")
+
+
+def test_ingesting_imported_tables_records_the_mappings_target_for_training(
+    kcs_import: tuple[Path, object], home: Path, tmp_path: Path
+) -> None:
+    from pipelines.flows.ingest import IngestConfig, ingest_flow
+    from pipelines.settings import Settings
+    from pipelines.steps.intake import DeclaredSource, declared_source
+
+    out, summary = kcs_import
+    assert json.loads((out / "import.json").read_text())["target"] == ["other"]
+    warehouse = Settings().warehouse_path
+    plain = tmp_path / "declarations.parquet"  # not written by gcrisk import: declares nothing
+    pd.read_parquet(out / "declarations.parquet").to_parquet(plain)
+    ingested = ingest_flow.fn(IngestConfig(file=plain, kind="declarations", today=TODAY))
+    assert ingested.declared is None and declared_source(warehouse) is None
+    ingested = ingest_flow.fn(
+        IngestConfig(file=out / "inspections.parquet", kind="inspections", today=TODAY)
+    )
+    expected = DeclaredSource(
+        mapping="kcs", target=["other"], disabled_features=summary.disabled_features
+    )
+    assert ingested.declared == expected
+    assert declared_source(warehouse) == expected

@@ -45,3 +45,13 @@ def test_evaluate_scores_on_inspection_labels_uses_the_inspected_only() -> None:
     # An 'other' violation (revenue fraud) is not an environmental hit.
     assert result["overall"]["positives"] == 1  # type: ignore[index]
     assert result["waste"]["at_budget"]["33%"]["precision"] == 1.0  # type: ignore[index]
+
+
+def test_a_model_of_other_targets_counts_their_violations_as_hits() -> None:
+    from models.evaluation import counted_categories, score_targets
+
+    targets = score_targets(["declaration_id", "p_waste", "p_ods", "p_wildlife", "p_other"])
+    assert targets == ("waste", "ods", "wildlife", "other")
+    assert counted_categories(targets) == ("waste", "ods", "wildlife", "other")
+    assert counted_categories(("waste", "ods", "wildlife")) == ("waste", "ods", "wildlife")
+    assert counted_categories(("any",)) == ("waste", "ods", "wildlife", "other")

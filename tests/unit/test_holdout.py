@@ -43,17 +43,17 @@ def test_the_holdout_and_the_stopping_window_split_time_the_same_way() -> None:
 
 
 @pytest.mark.parametrize(
-    ("passed", "asked", "has_champion", "promoted"),
+    ("passed", "forced", "asked", "promoted"),
     [
-        (True, True, True, True),
-        (False, True, True, False),  # a failed gate keeps the champion
-        (False, True, False, True),  # with no champion the new model takes the place
-        (True, False, True, False),  # never without being asked
-        (True, False, False, False),
+        (True, "", True, True),
+        (False, "", True, False),  # a failed gate keeps the champion, or the empty place
+        (False, "the unit accepts the risk", True, True),  # a person overrides, with a reason
+        (True, "", False, False),  # never without being asked
+        (False, "reason", False, False),
     ],
 )
-def test_promotion_needs_asking_and_a_passed_gate_or_an_empty_place(
-    passed: bool, asked: bool, has_champion: bool, promoted: bool
+def test_promotion_needs_asking_and_a_passed_or_forced_gate(
+    passed: bool, forced: str, asked: bool, promoted: bool
 ) -> None:
-    gate = GateDecision(passed, ["reason"])
-    assert should_promote(gate, asked=asked, has_champion=has_champion) is promoted
+    gate = GateDecision(passed, ["reason"], forced=forced)
+    assert should_promote(gate, asked=asked) is promoted

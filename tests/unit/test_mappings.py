@@ -218,3 +218,17 @@ def test_kcs_hs_replacements_all_land_on_hs2022_subheadings() -> None:
     subheadings = reference.hs6_subheadings()
     assert {new for new in rule.codes.values() if new not in subheadings} == set()
     assert {old for old in rule.codes if old in subheadings} == set()
+
+
+def test_a_mapping_may_declare_the_target_its_labels_support() -> None:
+    assert parse_mapping(GOOD, file="tiny.yaml").target == ()
+    assert parse_mapping(GOOD + "target: other\n", file="tiny.yaml").target == ("other",)
+    listed = parse_mapping(GOOD + "target: [waste, any]\n", file="tiny.yaml")
+    assert listed.target == ("waste", "any")
+    assert shipped_mapping("kcs").target == ("other",)
+    assert shipped_mapping("asycuda").target == ()
+    end = len(GOOD.splitlines()) + 1
+    with pytest.raises(MappingError, match=rf"^tiny.yaml:{end}: unknown target 'fraud'"):
+        parse_mapping(GOOD + "target: [fraud]\n", file="tiny.yaml")
+    with pytest.raises(MappingError, match=rf"^tiny.yaml:{end}: target 'other' is named twice"):
+        parse_mapping(GOOD + "target: [other, other]\n", file="tiny.yaml")

@@ -42,6 +42,10 @@ def world(n: int = 30_000, seed: int = 4) -> tuple[pd.DataFrame, pd.DataFrame, n
             "noise": rng.random(n),
         }
     )
+    # Two of the quick baseline's raw features: value (noise) and origin (the kind).
+    features = features.assign(
+        declared_value_usd=features["noise"] * 1000.0, origin_country=features["kind"]
+    )
     targeted = signal > 1.2
     propensity = np.where(targeted, 0.5, 0.05)
     inspected = rng.random(n) < propensity
