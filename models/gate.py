@@ -34,8 +34,10 @@ class GateConfig(BaseModel):
     overall_tolerance: float = 0.01
     category_tolerance: float = 0.05
     # Against the baselines the model must be above the best of them on the gate's metric or on
-    # PR-AUC (overall), and on neither below it by more than this (holdout noise on a few dozen
-    # positives); a tie on both, all zeros included, is "not better".
+    # PR-AUC (overall), and on neither below it by more than the holdout's noise: this, or one
+    # binomial standard error of the best baseline's value over the holdout's positives if
+    # larger (a few dozen positives move recall at 5% by several points); a tie on both, all
+    # zeros included, is "not better".
     baseline_tolerance: float = 0.01
     baselines: tuple[str, ...] = BASELINES
 
@@ -138,9 +140,10 @@ def baseline_gate(
     """Whether the model ranks better than the best baseline on the holdout (overall).
 
     `model` and `baselines` are holdout metrics as from `evaluate_scores`. Better: above the best
-    baseline on the gate's metric or on PR-AUC, and below it on neither by more than
-    `baseline_tolerance`.
+    baseline on the gate's metric or on PR-AUC, and below it on neither by more than the noise
+    (`baseline_tolerance`, or one standard error sqrt(v(1-v)/positives) of the best value v).
     """
+    positives = int(model["overall"]["positives"])
     named = {name: baselines[name] for name in config.baselines if name in baselines}
     if not named:
         return GateDecision(False, ["no baseline was evaluated: nothing shows the model learnt"])
@@ -160,13 +163,16 @@ def baseline_gate(
         }
         if score > best:
             above.append(f"{label} {score:.3f} > {best:.3f} ({best_name})")
-        if score < best - config.baseline_tolerance:
+        noise = (best * (1 - best) / positives) ** 0.5 if positives else 0.0
+        tolerance = max(config.baseline_tolerance, noise)
+        table[f"overall {label} vs baselines"]["tolerance"] = round(tolerance, 4)
+        if score < best - tolerance:
             below = True
             reasons.append(
                 f"overall {label} {score:.3f} is below the {best_name} baseline's {best:.3f}"
-                f" (tolerance {config.baseline_tolerance:.2f})"
+                f" (tolerance {tolerance:.3f} over {positives} holdout positives)"
             )
-    if int(model["overall"]["positives"]) == 0:
+    if positives == 0:
         return GateDecision(
             False,
             ["the holdout holds no violation of the model's targets: nothing shows the model"

@@ -1,4 +1,5 @@
-"""The retraining job: two runs, a registered champion, a logged gate, a human promotion."""
+"""The retraining job on a small world whose labels are too thin to learn from: the gate refuses
+the first model, a person forces a promotion with a reason, a third run meets the champion."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from pipelines.flows.train import TrainFlowConfig, TrainSummary, train_flow
 from pipelines.runtime import run_flow
 
 CUT = pd.Timestamp("2024-09-01")
+FORCED = "pilot office: profiles-like model accepted until more results arrive"
 
 
 @pytest.fixture(scope="module")
 def trained_twice(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list]]:
-    """A small world's history in a fresh home, trained twice (the first run promoted)."""
+    """A small world's history in a fresh home, trained three times: asked to promote (refused
+    by the gate), promoted by force with a reason, and a challenger."""
     from simulation import WorldConfig, simulate
 
     home = tmp_path_factory.mktemp("train") / "home"
@@ -38,8 +41,12 @@ def trained_twice(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pa
             train_flow,
             TrainFlowConfig(until=CUT.date(), promote=True, truth=folder / "truth.parquet"),
         )
-        second = run_flow(train_flow, TrainFlowConfig(until=CUT.date(), seed=1))
-        yield home, [first, second]
+        second = run_flow(
+            train_flow,
+            TrainFlowConfig(until=CUT.date(), seed=1, promote=True, force_reason=FORCED),
+        )
+        third = run_flow(train_flow, TrainFlowConfig(until=CUT.date(), seed=2))
+        yield home, [first, second, third]
 
 
 def runs(home: Path) -> pd.DataFrame:
@@ -49,26 +56,31 @@ def runs(home: Path) -> pd.DataFrame:
     return mlflow.search_runs(experiment_names=["gcrisk-training"], order_by=["start_time"])
 
 
-def test_two_runs_two_versions_and_the_first_is_champion(trained_twice) -> None:
-    home, (first, second) = trained_twice
+def test_the_gate_refuses_a_model_of_thin_labels_and_a_person_can_force_it(trained_twice) -> None:
+    home, (first, second, third) = trained_twice
     assert isinstance(first, TrainSummary)
-    assert (first.model_version, second.model_version) == ("1", "2")
-    assert first.promoted and not second.promoted
-    assert second.champion_version == "1"
-    table = runs(home)
-    assert len(table) == 2
-    assert set(table["tags.model_version"]) == {"1", "2"}
+    assert (first.model_version, second.model_version, third.model_version) == ("1", "2", "3")
+    assert not first.promoted and first.champion_version is None
+    assert not first.gate.passed and not first.gate.forced
+    assert "no champion yet: judged against the baselines only" in first.gate.reasons
+    assert any("no booster, a constant base rate" in r for r in first.gate.reasons)
+    assert first.warnings and first.warnings[0].startswith("too few positives to learn")
+    assert first.registered_training_rows == first.training_rows  # refused: not refitted
+    assert second.promoted and second.gate.forced == FORCED
+    assert second.registered_training_rows > second.training_rows  # refitted on every row
+    assert not third.promoted and third.champion_version == "2"
+    assert len(runs(home)) == 3
+    assert set(runs(home)["tags.model_version"]) == {"1", "2", "3"}
 
 
 def test_the_gate_compares_with_the_champion_on_the_same_holdout(trained_twice) -> None:
-    home, (first, second) = trained_twice
-    assert first.gate.reasons == ["no champion yet: the first model passes"]
-    assert set(second.gate.table) == {"overall", "waste", "ods", "wildlife"}
-    assert "champion" in second.metrics and "logistic" in second.metrics
+    home, (_, _, third) = trained_twice
+    assert {"overall", "waste", "ods", "wildlife"} <= set(third.gate.table)
+    assert {"champion", "logistic", "quick_lightgbm"} <= set(third.metrics)
     table = runs(home)
     assert set(table["tags.gate"]) <= {"passed", "failed"}
     metric_columns = [c for c in table.columns if c.startswith("metrics.")]
-    for baseline in ("model", "logistic", "profiles", "random"):
+    for baseline in ("model", "logistic", "quick_lightgbm", "profiles", "random"):
         assert f"metrics.{baseline}.overall.precision_at_5pct" in metric_columns
     assert "metrics.true.model.overall.recall_at_5pct" in metric_columns
 
@@ -98,18 +110,19 @@ def test_each_run_logs_charts_catalogue_contracts_and_fingerprint(trained_twice)
     assert contracts["declarations"]["rows_quarantined"] == 0
 
 
-def test_an_automatic_promotion_is_recorded_with_the_reason_gate_passed(trained_twice) -> None:
+def test_a_forced_promotion_is_recorded_with_its_reason(trained_twice) -> None:
     import getpass
 
     import mlflow
 
-    home, (first, _) = trained_twice
+    home, (_, second, _) = trained_twice
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{home / 'mlflow.db'}")
-    tags = client.get_model_version("shipment-risk", first.model_version).tags
-    assert tags["promotion_reason"] == "gate passed"
+    tags = client.get_model_version("shipment-risk", second.model_version).tags
+    assert tags["promotion_reason"] == f"gate overridden: {FORCED}"
     assert tags["promoted_by"] == getpass.getuser()
     assert tags["previous_champion"] == "none"
-    assert "promoted_by" not in client.get_model_version("shipment-risk", "2").tags
+    for refused in ("1", "3"):
+        assert "promoted_by" not in client.get_model_version("shipment-risk", refused).tags
 
 
 def test_promote_and_rollback_from_the_command_line(
@@ -120,9 +133,9 @@ def test_promote_and_rollback_from_the_command_line(
     home, _ = trained_twice
     monkeypatch.setenv("GCRISK_HOME", str(home))
     with pytest.raises(SystemExit) as exit_:
-        main(["promote", "2", "--reason", "seed 1 reads better", "--by", "dana"])
+        main(["promote", "3", "--reason", "seed 2 reads better", "--by", "dana"])
     assert exit_.value.code == 0
-    assert "champion: version 2 (was 1)" in capsys.readouterr().out
+    assert "champion: version 3 (was 2)" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exit_:
         main(["promote", "9", "--reason", "typo"])
     assert exit_.value.code == 2
@@ -130,7 +143,7 @@ def test_promote_and_rollback_from_the_command_line(
     with pytest.raises(SystemExit) as exit_:
         main(["rollback", "--reason", "back to the first"])
     assert exit_.value.code == 0
-    assert "champion: version 1 (was 2)" in capsys.readouterr().out
+    assert "champion: version 2 (was 3)" in capsys.readouterr().out
 
 
 def test_a_mappings_disabled_features_are_left_out_of_the_model(

@@ -45,6 +45,7 @@ def test_a_model_better_than_both_baselines_passes_and_the_table_shows_all_numbe
         "quick_lightgbm": 0.35,
         "best_baseline": 0.35,
         "difference": 0.1,
+        "tolerance": 0.0871,  # one standard error of 0.35 over 30 positives
     }
     assert decision.table["overall PR-AUC vs baselines"]["best_baseline"] == 0.20
     assert "no champion yet: judged against the baselines only" in decision.reasons
@@ -55,7 +56,7 @@ def test_a_model_better_than_both_baselines_passes_and_the_table_shows_all_numbe
     [
         (metrics(0.35, 0.20), "not better than the baselines"),  # ties the best on both
         (metrics(0.0, 0.0, positives=0), "holds no violation"),  # the KCS-without-target case
-        (metrics(0.50, 0.15), "PR-AUC 0.150 is below the logistic baseline's 0.200"),
+        (metrics(0.50, 0.10), "PR-AUC 0.100 is below the logistic baseline's 0.200"),
         (metrics(0.20, 0.25), "recall at 5% 0.200 is below the quick_lightgbm baseline's 0.350"),
     ],
 )
@@ -70,10 +71,17 @@ def test_a_first_model_no_better_than_the_baselines_is_refused(
 def test_the_baseline_tolerance_allows_holdout_noise_on_one_metric() -> None:
     within = baseline_gate(metrics(0.50, 0.195), candidates(metrics(0, 0)), config=GateConfig())
     assert within.passed
-    strict = baseline_gate(
-        metrics(0.50, 0.195), candidates(metrics(0, 0)), config=GateConfig(baseline_tolerance=0)
-    )
+    # With many holdout positives the noise is small, and only the configured tolerance is left.
+    many = metrics(0.50, 0.195, positives=100_000)
+    strict = baseline_gate(many, candidates(metrics(0, 0)), config=GateConfig(baseline_tolerance=0))
     assert not strict.passed
+    # With few, a recall 0.034 below the logistic one is within one standard error.
+    few = baseline_gate(
+        metrics(0.483, 0.2708, positives=58),
+        {"logistic": metrics(0.517, 0.2706), "quick_lightgbm": metrics(0.276, 0.106)},
+        config=GateConfig(),
+    )
+    assert few.passed, few.reasons
 
 
 def test_a_constant_category_with_training_positives_is_refused_first_model_included() -> None:
