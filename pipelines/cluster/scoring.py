@@ -25,16 +25,24 @@ import pandas as pd
 from data_contracts.schemas import PANDAS_DTYPES, SCORE_COLUMNS
 from features import Snapshots, build_scoring_features
 from models.baselines import profile_scores
-from models.explain import Describe, merge_reasons, model_reasons, profile_reasons
+from models.explain import Describe, flagged_reasons
 from models.monitoring import FeatureReference
 from models.risk_model import RiskModel
 from models.rules import ProfileSet, fire, fired_ids
-from models.scoring import PROFILES_ONLY, assign_lanes, profile_flags
+from models.scoring import PROFILES_ONLY, assign_lanes, profile_flags, ranks
 from models.selection import SelectionConfig
 from pipelines.storage.partitions import canonical_partition, partition_files
 
 #: Columns the client needs for the global selection (everything else stays on the workers).
-POOL_COLUMNS = ["declaration_id", "risk_score", "mandatory", "advisory", "customs_office"]
+POOL_COLUMNS = [
+    "declaration_id",
+    "risk_score",
+    "mandatory",
+    "advisory",
+    "ranked",
+    "customs_office",
+    "declaration_date",
+]
 DRIFT_DTYPES = {"feature": "str", "bin": "int64", "rows": "int64"}
 _NO_COUNTS = pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in DRIFT_DTYPES.items()})
 
@@ -106,12 +114,11 @@ def score_and_count(
         model.predict(features) if model is not None else profile_scores(fired, profiles)
     )
     risk = probabilities["risk_score"] if model is not None else np.nan
-    scores = pd.concat(
-        [features[["declaration_id", "customs_office"]], probabilities.drop(columns="risk_score")],
-        axis=1,
-    ).assign(
+    keys = features[["declaration_id", "customs_office", "declaration_date"]]
+    scores = pd.concat([keys, probabilities.drop(columns="risk_score")], axis=1).assign(
         risk_score=risk,
         **profile_flags(fired, profiles),
+        ranked=ranks(model),
         rules_fired=fired_ids(fired),
     )
     reference = model.reference if model is not None else None
@@ -134,13 +141,10 @@ def reasons_partition(
         )
     features = _features(rows, snapshots)
     fired = fire(features, profiles)
-    sources = [profile_reasons(fired, profiles)]
-    model = _model(model_spec)
-    if model is not None:
-        sources.append(model_reasons(features, model.predict(features), model, describe))
-    return pd.DataFrame(
-        {"declaration_id": features["declaration_id"], "reasons": merge_reasons(*sources)}
-    ).astype({"reasons": "str"})
+    reasons = flagged_reasons(features, fired, profiles, _model(model_spec), describe)
+    return pd.DataFrame({"declaration_id": features["declaration_id"], "reasons": reasons}).astype(
+        {"reasons": "str"}
+    )
 
 
 def _bin_counts(features: pd.DataFrame, reference: FeatureReference | None) -> pd.DataFrame:
