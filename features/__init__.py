@@ -5,7 +5,8 @@
     batch_features = build_scoring_features(batch, snapshots)
 
 Both return one row per declaration: `KEY_COLUMNS`, `CONTEXT_COLUMNS` (for reasons), then the
-catalogued features in `model_feature_names()` order; `describe(name, row)` words a reason.
+catalogued features in `model_feature_names()` order; `describe(name, row)` words a risk reason
+("" when the value points to no risk), `sentence(name, row)` any value.
 """
 
 from features.build import (
@@ -20,9 +21,10 @@ from features.catalogue import (
     CATALOGUE,
     Feature,
     categorical_feature_names,
-    describe,
     model_feature_names,
+    sentence,
 )
+from features.indicators import describe, fallback_reasons
 from features.tables import IMPORT_BANS, ImportBan
 from features.text_model import DescriptionMismatch
 
@@ -40,5 +42,7 @@ __all__ = [
     "build_training_features",
     "categorical_feature_names",
     "describe",
+    "fallback_reasons",
     "model_feature_names",
+    "sentence",
 ]

@@ -1,7 +1,8 @@
 """The feature catalogue: every feature's family, meaning, unit, dtype and reason sentence.
 
-Models and reports use only catalogued features (`model_feature_names`). `describe` turns a
-feature value into a sentence an officer can read; `row` is the declaration merged with its
+Models and reports use only catalogued features (`model_feature_names`). `sentence` turns a
+feature value into plain language (`features.indicators.describe` words only values that point
+to risk, for reasons); `row` is the declaration merged with its
 features (raw columns such as `transit_countries` fill in the details when present).
 """
 
@@ -248,7 +249,7 @@ class _Context(dict[str, Any]):
 
 def _code(row: Mapping[str, Any], digits: int) -> str:
     value: Any = row.get("hs6")
-    if _missing(value) or int(value) < 0:
+    if is_missing(value) or int(value) < 0:
         text = str(row.get("hs_code", "") or "")[:6]
     else:
         text = f"{int(value):06d}"
@@ -256,15 +257,24 @@ def _code(row: Mapping[str, Any], digits: int) -> str:
     return f"{text[:4]}.{text[4:]}" if digits == 6 and text != "?" else text
 
 
-def _missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
+    """None, NA or NaN."""
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
-def describe(name: str, row: Mapping[str, Any]) -> str:
-    """A plain-language reason from one feature's value in `row` (declaration + features)."""
+def sentence(
+    name: str,
+    row: Mapping[str, Any],
+    *,
+    template: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> str:
+    """One feature's value in `row` (declaration + features) in plain language, whether or not
+    it points to risk (`features.indicators.describe` words only the risky ones); `template`
+    and `extra` replace the catalogue's sentence and add fields to it."""
     entry = feature(name)
     value: Any = row.get(name)
-    if _missing(value):
+    if is_missing(value):
         return f"{entry.meaning}: not known (too little history or no data)"
     context = _Context(row)
     transit = str(row.get("transit_countries", "") or "").replace("|", ", ")
@@ -279,7 +289,9 @@ def describe(name: str, row: Mapping[str, Any]) -> str:
         destination=row.get("destination_country", "?"),
         consignment=row.get("consignment_country", "?"),
     )
-    template = entry.template
-    if entry.dtype == "bool" and not bool(value) and entry.template_false:
-        template = entry.template_false
+    context.update(extra or {})
+    if template is None:
+        template = entry.template
+        if entry.dtype == "bool" and not bool(value) and entry.template_false:
+            template = entry.template_false
     return template.format_map(context)

@@ -113,9 +113,7 @@ def evaluate_candidates(
         true_metrics = _metrics(
             scores, ids, labels_from_truth(truth[truth["declaration_id"].isin(ids)])
         )
-    gate = full_gate(
-        metrics, constant=constant_targets(model, rows.labels), config=GateConfig()
-    )
+    gate = full_gate(metrics, constant=constant_targets(model, rows.labels), config=GateConfig())
     return Evaluation(
         metrics,
         true_metrics,

@@ -1,9 +1,13 @@
 """Plain-language reasons: fired profiles first, then the model's own strongest contributions.
 
-The model's reasons come from LightGBM's per-row contributions (`pred_contrib`) for the category
-with the highest probability; each feature that pushed the risk up is turned into a sentence by
-the feature catalogue, so an officer reads "declared value per kg is 6% of the usual for HS
-290345", not a column name.
+The model's reasons come from LightGBM's per-row contributions (`pred_contrib`) for the learned
+category (one with a booster; a base rate explains nothing) with the highest probability; each
+feature that pushed the risk up and whose value is a risk indicator is turned into a sentence
+(`describe` returns "" for a value that only states a fact), so an officer reads "declared value
+per kg is 6% of the usual for HS 290345", not a column name nor "trader has 12 earlier
+declarations". A flagged row with neither a profile nor such a contribution (a random pick, a
+profiles-only batch, a model whose strongest pushes are mere facts) gets its strongest risk
+indicators in any category (`features.fallback_reasons`), so no red or yellow row is unexplained.
 
 `attribution="path"` splits each row's margin along its decision paths instead (each split's
 feature gets the change in the node's value; exact, and about ten times cheaper than TreeSHAP
@@ -20,13 +24,41 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sparse
 
-from data_contracts.schemas import RISK_CATEGORIES
+from features import fallback_reasons
 from models.risk_model import RiskModel
 from models.rules import ProfileSet
 
-Describe = Callable[[str, pd.Series], str]
+Describe = Callable[[str, Any], str]
 Attribution = Literal["shap", "path"]
 _CHUNK_ROWS = 20_000
+#: Positive contributions looked at per row to find `per_row` that are risk indicators.
+_CANDIDATES = 12
+
+
+def flagged_reasons(
+    features: pd.DataFrame,
+    fired: pd.DataFrame,
+    profiles: ProfileSet,
+    model: RiskModel | None,
+    describe: Describe,
+    *,
+    probabilities: pd.DataFrame | None = None,
+    limit: int = 3,
+) -> pd.Series:
+    """Per row of `features` (the red and yellow ones), "; "-joined reasons: fired profiles,
+    then the model's risk-raising indicators, else the row's strongest indicators."""
+    sources = [profile_reasons(fired, profiles)]
+    if model is not None:
+        scores = model.predict(features) if probabilities is None else probabilities
+        sources.append(model_reasons(features, scores, model, describe, per_row=limit))
+    merged = merge_lists(*sources)
+    empty = merged.index[merged.map(len) == 0]
+    if len(empty):
+        records = features.loc[empty].to_dict(orient="records")
+        merged.loc[empty] = pd.Series(
+            [fallback_reasons(record, limit=limit) for record in records], index=empty, dtype=object
+        )
+    return merged.map(lambda reasons: "; ".join(reasons[:limit])).astype("str")
 
 
 def profile_reasons(fired: pd.DataFrame, profiles: ProfileSet) -> pd.Series:
@@ -45,10 +77,14 @@ def model_reasons(
     per_row: int = 3,
     attribution: Attribution = "shap",
 ) -> pd.Series:
-    """Per row, sentences for the features that raised the top category's risk the most."""
-    top_category = scores[[f"p_{c}" for c in RISK_CATEGORIES]].to_numpy().argmax(axis=1)
+    """Per row, sentences for the risk indicators that raised the risk of the top learned
+    category the most (empty without a learned category or a positive indicator)."""
     reasons = pd.Series([[] for _ in range(len(features))], index=features.index, dtype=object)
-    for position, category in enumerate(RISK_CATEGORIES):
+    learned = model.learned
+    if not learned:
+        return reasons
+    top_category = scores[[f"p_{c}" for c in learned]].to_numpy().argmax(axis=1)
+    for position, category in enumerate(learned):
         rows = features.index[top_category == position]
         if len(rows) == 0:
             continue
@@ -58,18 +94,30 @@ def model_reasons(
             if attribution == "shap"
             else path_contributions(model, chosen, category)
         )
-        names = _strongest(contributions, per_row)
+        names = _strongest(contributions, max(per_row, _CANDIDATES))
         # One dict per row, made once: a per-row `.loc` costs 50 times the sentence itself.
         records = chosen.to_dict(orient="records")
         reasons.loc[rows] = pd.Series(
             [
-                [describe(name, record) for name in picked if name]
+                _first_reasons(picked, record, describe, per_row)
                 for picked, record in zip(names, records, strict=True)
             ],
             index=rows,
             dtype=object,
         )
     return reasons
+
+
+def _first_reasons(names: np.ndarray, record: dict[str, Any], describe: Describe, k: int) -> list:
+    """The first `k` non-empty sentences for `names`, in order ("" names are padding)."""
+    found: list[str] = []
+    for name in names:
+        sentence = describe(name, record) if name else ""
+        if sentence and sentence not in found:
+            found.append(sentence)
+            if len(found) == k:
+                break
+    return found
 
 
 def _strongest(contributions: pd.DataFrame, k: int) -> np.ndarray:
@@ -135,8 +183,8 @@ def _path_table(dump: dict[str, Any], n_features: int) -> tuple[sparse.csr_matri
     return table, np.asarray(offsets, dtype=np.int64)
 
 
-def merge_reasons(*sources: pd.Series, limit: int = 3) -> pd.Series:
-    """Join reason lists in priority order, dropping repeats, keeping the first `limit`."""
+def merge_lists(*sources: pd.Series) -> pd.Series:
+    """Reason lists joined per row in priority order, without repeats."""
     index = sources[0].index
     merged = []
     for parts in zip(*(source.reindex(index) for source in sources), strict=True):
@@ -145,5 +193,10 @@ def merge_reasons(*sources: pd.Series, limit: int = 3) -> pd.Series:
             for reason in part if isinstance(part, list) else []:
                 if reason and reason not in seen:
                     seen.append(reason)
-        merged.append("; ".join(seen[:limit]))
-    return pd.Series(merged, index=index, dtype="str")
+        merged.append(seen)
+    return pd.Series(merged, index=index, dtype=object)
+
+
+def merge_reasons(*sources: pd.Series, limit: int = 3) -> pd.Series:
+    """Join reason lists in priority order, dropping repeats, keeping the first `limit`."""
+    return merge_lists(*sources).map(lambda seen: "; ".join(seen[:limit])).astype("str")

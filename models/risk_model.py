@@ -105,6 +105,11 @@ class RiskModel:
     def feature_names(self) -> list[str]:
         return self.matrix.feature_names
 
+    @property
+    def learned(self) -> list[str]:
+        """Targets with a booster; the others are a constant base rate, which ranks nothing."""
+        return [name for name, model in self.models.items() if model.booster is not None]
+
     def predict(self, features: pd.DataFrame) -> pd.DataFrame:
         """`p_waste`, `p_ods`, `p_wildlife` (0 for a category not trained), `p_<target>` for
         every other trained target, and `risk_score` = P(at least one)."""

@@ -6,7 +6,11 @@ profiles), `assign_lanes` (once over the whole batch), `explain_flagged` (reason
 yellow rows) and `assemble` (the canonical score table).
 
 With no usable model, profiles decide alone: their hits fill the red lane, the rest of the
-capacity goes to the random stream, and `model_version` says 'profiles-only'.
+capacity goes to the random stream, and `model_version` says 'profiles-only'. A model whose
+categories are all base rates (no booster) selects the same way: its constant risk would only
+rank rows by their order in the file, so it keeps its probabilities but picks nothing as
+'model'. (A learned category next to constant ones ranks alone: a constant factor in
+P(at least one) changes no order.)
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import pandas as pd
 
 from data_contracts.schemas import SCORE_COLUMNS
 from models.baselines import profile_scores
-from models.explain import Describe, merge_reasons, model_reasons, profile_reasons
+from models.explain import Describe, flagged_reasons
 from models.risk_model import RiskModel
 from models.rules import ProfileSet, fire, fired_ids
 from models.selection import SelectionConfig, capacity_for_budget, select, select_by_office
@@ -87,17 +91,22 @@ def predict_and_flag(
     The probabilities (`p_<category>`, `risk_score`) come from the model, or from the profiles
     alone without one. The pool is what selection reads: `mandatory` and `advisory` (a red- or
     yellow-lane profile fired), `risk_score` (NaN without a model, so profiles and the random
-    stream choose) and `customs_office` when the features carry it.
+    stream choose), `ranked` (false for a model of base rates only) and the `declaration_id`,
+    `customs_office` and `declaration_date` the features carry (capacity per office and day).
     """
     fired = fire(features, profiles)
     probabilities = (
         model.predict(features) if model is not None else profile_scores(fired, profiles)
     )
     risk = probabilities["risk_score"] if model is not None else pd.Series(np.nan, features.index)
-    pool = profile_flags(fired, profiles).assign(risk_score=risk)
-    if "customs_office" in features:
-        pool = pool.assign(customs_office=features["customs_office"])
-    return probabilities, pool, fired
+    pool = profile_flags(fired, profiles).assign(risk_score=risk, ranked=ranks(model))
+    keys = [c for c in ("declaration_id", "customs_office", "declaration_date") if c in features]
+    return probabilities, pd.concat([pool, features[keys]], axis=1), fired
+
+
+def ranks(model: RiskModel | None) -> bool:
+    """Whether the model's risk may rank rows: it learned at least one category."""
+    return model is not None and bool(model.learned)
 
 
 def profile_flags(fired: pd.DataFrame, profiles: ProfileSet) -> pd.DataFrame:
@@ -116,8 +125,13 @@ def assign_lanes(
     selection: SelectionConfig,
     capacity_per_office: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Lanes of a whole batch from its `risk_score`, `mandatory` and `advisory` columns (and
-    `customs_office` with per-office capacity): a share of the batch, or each office's own."""
+    """Lanes of a whole batch from its `risk_score`, `mandatory` and `advisory` columns: a share
+    of the batch, or with `capacity_per_office` (inspections per day) each office's quota on
+    each declaration date (the pool then needs `customs_office` and `declaration_date`, and
+    `declaration_id` makes the random stream independent of row order). A false `ranked`
+    column (a model of base rates only) makes the risk rank nothing: profiles and random."""
+    if "ranked" in pool and not pool["ranked"].all():
+        pool = pool.assign(risk_score=pool["risk_score"].where(pool["ranked"]))
     if capacity_per_office is None:
         capacity = capacity_for_budget(len(pool), selection.budget)
         return select(
@@ -150,12 +164,14 @@ def explain_flagged(
     reasons = pd.Series("", index=features.index, dtype="str")
     if flagged.any():
         rows = features.index[flagged]
-        sources = [profile_reasons(fired.loc[rows], profiles)]
-        if model is not None:
-            sources.append(
-                model_reasons(features.loc[rows], probabilities.loc[rows], model, describe)
-            )
-        reasons.loc[rows] = merge_reasons(*sources)
+        reasons.loc[rows] = flagged_reasons(
+            features.loc[rows],
+            fired.loc[rows],
+            profiles,
+            model,
+            describe,
+            probabilities=probabilities.loc[rows] if model is not None else None,
+        )
     return reasons
 
 

@@ -7,6 +7,8 @@ selected row records why it was chosen and the probability it had of being chose
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,8 +37,13 @@ def select(
     *,
     capacity: int,
     config: SelectionConfig,
+    explore: float | None = None,
 ) -> pd.DataFrame:
     """Lanes for one pool of declarations sharing one capacity.
+
+    Mandatory hits are not forced in beyond capacity: they take the targeted places first
+    (highest risk first), the exploration places stay reserved, and hits left over head the
+    yellow band.
 
     Args:
         risk: overall model risk per row (NaN when there is no model: profiles decide alone).
@@ -44,6 +51,9 @@ def select(
         advisory: rows hit by a yellow-lane profile.
         capacity: number of physical inspections available for this pool.
         config: exploration share, yellow band size and the seed of the random stream.
+        explore: expected number of random picks (default: the exploration share of a capacity
+            above one, rounded); a fraction is drawn from the seeded stream (2.3 gives 2 or 3,
+            3 with chance 0.3), so small quotas still explore at the configured share.
 
     Returns:
         `lane`, `selected`, `selection_reason` ('rule', 'model', 'random' or ''), and
@@ -51,8 +61,15 @@ def select(
     """
     n = len(risk)
     capacity = min(capacity, n)
-    explore = round(config.exploration * capacity) if capacity > 1 else 0
-    targeted = capacity - explore
+    rng = np.random.default_rng(config.seed)
+    if explore is None:
+        expected = float(round(config.exploration * capacity) if capacity > 1 else 0)
+    else:
+        expected = min(float(explore), float(capacity))
+    whole, fraction = divmod(expected, 1.0)
+    # Draw only for a fraction, so whole expectations keep the stream of earlier versions.
+    drawn = int(whole) + int(fraction > 0 and rng.random() < fraction)
+    targeted = capacity - drawn
     order = _rank(risk.to_numpy(dtype=float), mandatory.to_numpy(dtype=bool))
     reason = np.full(n, "", dtype=object)
     top = order[:targeted]
@@ -61,11 +78,12 @@ def select(
         # Without a model only profile hits are targeted; the rest of capacity explores.
         reason[top[~mandatory.to_numpy(dtype=bool)[top]]] = ""
     pool = np.flatnonzero(reason == "")
-    explore = min(capacity - int((reason != "").sum()), len(pool))
-    rng = np.random.default_rng(config.seed)
-    sampled = rng.choice(pool, size=explore, replace=False) if explore else np.array([], int)
+    sample = min(capacity - int((reason != "").sum()), len(pool))
+    sampled = rng.choice(pool, size=sample, replace=False) if sample else np.array([], int)
     reason[sampled] = "random"
-    random_rate = explore / len(pool) if len(pool) else 0.0
+    # The chance the stream gave each row: its expectation when a fraction was drawn.
+    expected_sample = expected if sample == drawn else sample
+    random_rate = min(1.0, expected_sample / len(pool)) if len(pool) else 0.0
     propensity = np.where(reason == "", random_rate, 1.0)
     propensity[sampled] = random_rate
     return _lanes(
@@ -108,27 +126,40 @@ def _lanes(
 
 def select_by_office(
     frame: pd.DataFrame,
-    capacity_per_office: pd.Series,
+    daily_capacity: pd.Series,
     *,
     config: SelectionConfig,
     office_column: str = "customs_office",
+    date_column: str = "declaration_date",
 ) -> pd.DataFrame:
-    """Apply `select` within each office with its own capacity (offices absent get none)."""
+    """Apply `select` to each office's declarations of each day, with the office's daily
+    capacity as that day's quota (an office absent from `daily_capacity` gets none).
+
+    Each (office, day) draws its exploration at the configured share of its quota (a fraction
+    drawn, see `select`) from a stream seeded by the seed, office and day; rows are taken in
+    `declaration_id` order when the frame has one, so the lanes do not depend on row order.
+    """
     parts = []
-    for office, rows in frame.groupby(office_column, sort=True):
-        capacity = int(capacity_per_office.get(office, 0))
-        office_config = config.model_copy(update={"seed": config.seed + _stable_hash(str(office))})
+    for (office, day), rows in frame.groupby([office_column, date_column], sort=True):
+        if "declaration_id" in rows:
+            rows = rows.sort_values("declaration_id", kind="stable")
+        capacity = int(daily_capacity.get(office, 0))
+        key = f"{office}|{pd.Timestamp(day).date().isoformat()}"
+        group_config = config.model_copy(update={"seed": config.seed + _stable_hash(key)})
         parts.append(
             select(
                 rows["risk_score"],
                 rows["mandatory"],
                 rows["advisory"],
                 capacity=capacity,
-                config=office_config,
+                config=group_config,
+                explore=config.exploration * capacity,
             )
         )
     return pd.concat(parts).reindex(frame.index)
 
 
 def _stable_hash(text: str) -> int:
-    return int.from_bytes(text.encode("utf-8")[:8].ljust(8, b"\0"), "little") % 1_000_003
+    """A stable seed offset for `text` (unlike `hash`, the same in every process)."""
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") % 1_000_003

@@ -205,8 +205,8 @@ def score_partitioned(
     reference = model.reference if model is not None else None
     drift = _psi(client.gather(client.compute(kept[len(passes) :])), reference)
     pooled = [column for column in meta.columns if column.startswith(POOL_PREFIX)]
-    pool = partial[["declaration_id", *pooled]].compute().reset_index(drop=True)
-    pool.columns = ["declaration_id", *(column.removeprefix(POOL_PREFIX) for column in pooled)]
+    pool = partial[pooled].compute().reset_index(drop=True)
+    pool.columns = [column.removeprefix(POOL_PREFIX) for column in pooled]
     lanes = assign_lanes(pool, selection=selection, capacity_per_office=capacity_per_office)
     flagged = pd.Index(pool.loc[flagged_rows(lanes), "declaration_id"])
     [flagged_f] = client.scatter([flagged], broadcast=True, hash=False)

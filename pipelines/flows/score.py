@@ -30,6 +30,7 @@ from pipelines.steps.intake import (
 from pipelines.steps.score_summary import ScoreSummary
 from pipelines.steps.scoring import (
     batch_features,
+    capacity_per_office,
     champion_model,
     decision_run,
     empty_scores,
@@ -76,6 +77,8 @@ def score_flow(config: ScoreConfig) -> ScoreSummary:
     result = validate_table(frame, "declarations", config.today, source=config.file)
     del frame  # the received text: ~1 GB at a million rows, not needed past validation
     validation = ValidationSummary.of(result, file=config.file, kind="declarations")
+    if daily_capacity is not None:  # every office of the batch needs a quota, before loading
+        capacity_per_office(daily_capacity, result.valid)
     result = pseudonymise_ids(result, settings.key_bytes())
     load_warehouse(
         settings.warehouse_path,

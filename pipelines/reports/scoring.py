@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from models.monitoring import drift_level
+from models.officer import officer_view
 from models.scoring import PROFILES_ONLY
 from pipelines.reports import charts, html
 
@@ -28,8 +29,9 @@ def render_score_report(
         **{f"selected by {reason}": n for reason, n in summary["selection_reasons"].items()},
         "model version": summary["model_version"],
     }
+    # The red list is the officers' view: it never tells a random check from a targeted one.
     red = (
-        scores[scores["lane"] == "red"]
+        officer_view(scores[scores["lane"] == "red"])
         .merge(
             batch[
                 [
@@ -44,7 +46,7 @@ def render_score_report(
             on="declaration_id",
             how="left",
         )
-        .sort_values("risk_score", ascending=False)
+        .sort_values(["customs_office", "declaration_date", "declaration_id"], kind="stable")
     )
     red_table = red[
         [
@@ -54,20 +56,19 @@ def render_score_report(
             "hs_code",
             "origin_country",
             "goods_description",
-            "risk_score",
-            "selection_reason",
+            "action",
             "rules_fired",
             "reasons",
         ]
     ].head(RED_LIST_LIMIT)
     red_table = red_table.assign(declaration_date=red_table["declaration_date"].dt.date)
     note = (
-        f'<p class="muted">Showing {len(red_table)} of {len(red)} red-lane declarations, '
-        "highest risk first.</p>"
+        f'<p class="muted">Showing {len(red_table)} of {len(red)} declarations selected for '
+        "inspection, by office and date.</p>"
     )
     sections = [
         ("Counts", html.key_values(counts)),
-        ("Red lane", note + html.table(red_table, numeric=["risk_score"], wide=True)),
+        ("Red lane", note + html.table(red_table, wide=True)),
         ("Score distributions", _distributions(scores)),
         ("Drift", _drift_section(drift, model_version=summary["model_version"])),
     ]

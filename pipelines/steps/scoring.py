@@ -17,6 +17,7 @@ import pandas as pd
 
 from data_contracts.coercion import TableError
 from data_contracts.schemas import PANDAS_DTYPES, SCORE_COLUMNS
+from models.officer import officer_view
 from models.risk_model import RiskModel
 from models.rules import packaged_profiles
 from models.scoring import ScoringInputs, score_batch
@@ -190,10 +191,24 @@ def read_capacity(path: Path) -> pd.Series:
 
 
 def capacity_per_office(daily: pd.Series, batch: pd.DataFrame) -> pd.Series:
-    """Inspections available per office of the batch: daily capacity times its days in the batch
-    (offices missing from the capacity file get none)."""
-    days = batch.groupby("customs_office")["declaration_date"].nunique()
-    return (daily.reindex(days.index).fillna(0) * days).astype(int)
+    """Inspections per declaration date for each office of the batch: each day of a multi-day
+    batch has the office's own quota (selection runs per office and day, never pooled).
+
+    Raises:
+        TableError: an office of the batch is not in the capacity file (the message names
+            them; list an office with 0 to give it no inspections).
+    """
+    offices = pd.Index(batch["customs_office"].astype("str").unique()).sort_values()
+    unlisted = offices.difference(daily.index)
+    if len(unlisted):
+        names = ", ".join(unlisted[:10]) + (
+            f" and {len(unlisted) - 10} more" if len(unlisted) > 10 else ""
+        )
+        raise TableError(
+            f"capacity file has no inspections_per_day for {len(unlisted)} office(s) of the "
+            f"batch: {names} (list them, with 0 for no inspections)"
+        )
+    return daily.reindex(offices).astype(int)
 
 
 def scoring_inputs(
@@ -266,7 +281,7 @@ def write_score_outputs(
         decision_run_id=decision_run_id,
     )
     io.write_parquet(scores, out / "scores.parquet")
-    io.write_csv(scores, out / "scores.csv")
+    io.write_csv(officer_view(scores), out / "scores.csv")
     io.write_parquet(quarantine, out / "quarantine.parquet")
     page = render_score_report(scores, batch, summary.model_dump(), drift)
     io.write_text(page, out / "report.html")

@@ -239,7 +239,17 @@ def load_champion(settings: Settings) -> Champion:
             _fallback(f"the champion could not be loaded ({type(error).__name__}: {error})"),
         )
     text = json.dumps(loaded.model.to_dict(), sort_keys=True)
-    return Champion(loaded.model, loaded.version, hashlib.sha256(text.encode()).hexdigest()[:16])
+    fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
+    # A model of base rates only ranks nothing: scoring selects as with profiles alone.
+    banner = (
+        None
+        if loaded.model.learned
+        else _fallback(
+            f"champion version {loaded.version} learned no category (every category is a base "
+            "rate), so it selects nothing"
+        )
+    )
+    return Champion(loaded.model, loaded.version, fingerprint, banner)
 
 
 def _fallback(why: str) -> str:
