@@ -109,7 +109,9 @@ INDICATORS: dict[str, Indicator] = {
     ),
     "declarant_prior_violations": Indicator(_at_least(1), MEDIUM, _DECLARANT_RECORD),
     "description_length_chars": Indicator(
-        _between(1, 10), WEAK, "goods description is only {value:.0f} characters long"
+        _between(1, 10),
+        WEAK,
+        "goods description is too vague to identify the goods ({value:.0f} characters)",
     ),
     "description_is_empty": Indicator(_true, MEDIUM),
     "mentions_used": Indicator(_true, WEAK),

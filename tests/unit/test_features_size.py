@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from features import build_scoring_features, build_snapshots, build_training_features, describe
-from features.catalogue import feature
+from features.catalogue import feature, sentence
 from tests.unit.features_fixtures import declarations, no_inspections
 
 
@@ -34,8 +34,10 @@ def test_size_features_do_not_depend_on_other_declarations() -> None:
     pd.testing.assert_frame_equal(alone[columns], together[columns].head(1))
 
 
-def test_size_reasons_read_plainly() -> None:
+def test_size_reads_plainly_but_is_no_risk_reason() -> None:
     row = {"declared_value_usd": 12_500.0, "declared_net_weight_kg": 2.25}
-    assert describe("declared_value_usd", row) == "declared value is 12,500 USD"
-    assert describe("declared_net_weight_kg", row) == "declared net weight is 2.2 kg"
+    assert sentence("declared_value_usd", row) == "declared value is 12,500 USD"
+    assert sentence("declared_net_weight_kg", row) == "declared net weight is 2.2 kg"
+    # A size alone says nothing about risk: never an officer's reason.
+    assert describe("declared_value_usd", row) == describe("declared_net_weight_kg", row) == ""
     assert feature("declared_value_usd").family == "value"

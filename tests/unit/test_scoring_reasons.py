@@ -47,7 +47,9 @@ def batch(declarations: int) -> Batch:
         known,
         feature_names=model_feature_names(),
         categorical=categorical_feature_names(),
-        config=TrainConfig(num_boost_round=60, learning_rate=0.1, early_stopping_rounds=20),
+        config=TrainConfig(
+            num_boost_round=60, learning_rate=0.1, early_stopping_rounds=20, min_positives=4
+        ),
     )
     scored = d[d["declaration_date"] >= cutoff].reset_index(drop=True)
     features = build_scoring_features(scored, build_snapshots(history, known, cutoff))
@@ -88,7 +90,7 @@ def assert_every_flagged_row_has_a_risk_reason(scores: pd.DataFrame) -> None:
     assert (scores.loc[scores["lane"] == "green", "reasons"] == "").all()
 
 
-@pytest.mark.parametrize("declarations", [4_000, 20_000])
+@pytest.mark.parametrize("declarations", [20_000, 60_000])
 def test_every_red_and_yellow_row_has_a_risk_reason(declarations: int) -> None:
     scored = batch(declarations)
     with_model = score(scored.features, scored.model)
@@ -98,7 +100,7 @@ def test_every_red_and_yellow_row_has_a_risk_reason(declarations: int) -> None:
 
 
 def test_a_model_of_base_rates_selects_like_profiles_alone_and_still_explains() -> None:
-    scored = batch(4_000)
+    scored = batch(20_000)
     rates = score(scored.features, constant(scored.model))
     alone = score(scored.features, None)
     lanes = ["lane", "selected", "selection_reason", "selection_propensity"]
@@ -109,10 +111,10 @@ def test_a_model_of_base_rates_selects_like_profiles_alone_and_still_explains() 
 
 
 def test_each_office_gets_its_daily_quota_on_each_declaration_date() -> None:
-    features = batch(4_000).features
+    features = batch(20_000).features
     offices = sorted(features["customs_office"].unique())
     quota = pd.Series(np.arange(len(offices)) % 4, index=offices)
-    scores = score(features, batch(4_000).model, capacity_per_office=quota)
+    scores = score(features, batch(20_000).model, capacity_per_office=quota)
     keys = [features["customs_office"], features["declaration_date"]]
     picked = scores["selected"].groupby(keys).sum()
     rows = scores["selected"].groupby(keys).size()
@@ -122,7 +124,7 @@ def test_each_office_gets_its_daily_quota_on_each_declaration_date() -> None:
 
 
 def test_the_officers_view_does_not_tell_random_checks_from_targeted_ones() -> None:
-    scores = score(batch(4_000).features, batch(4_000).model)
+    scores = score(batch(20_000).features, batch(20_000).model)
     view = officer_view(scores)
     hidden = {"selection_reason", "selection_propensity", "risk_score", "p_waste"}
     assert not hidden & set(view.columns)
