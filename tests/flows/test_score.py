@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -169,24 +170,42 @@ def test_propensities_match_the_selection(scored: Scored) -> None:
     assert scores["selected"].sum() == round(0.05 * len(scores))
 
 
-def test_capacity_is_respected_per_office(
+def test_capacity_is_respected_per_office_and_day(
     scoring_world: ScoringWorld, trained_home: Path, tmp_path: Path
 ) -> None:
     batch = scoring_world.first_half
-    offices = batch["customs_office"].value_counts().index[:3]
-    capacity = pd.DataFrame({"office": offices, "inspections_per_day": [3, 1, 0]})
+    offices = batch["customs_office"].value_counts().index
+    quota = [3, 1, 0] + [0] * (len(offices) - 3)
+    capacity = pd.DataFrame({"office": offices, "inspections_per_day": quota})
     capacity_file = write_csv_text(capacity, tmp_path / "capacity.csv")
     file = write_csv_text(batch, tmp_path / "batch.csv")
     score(file, tmp_path / "out", capacity=capacity_file)
-    scores = _scores(tmp_path / "out").merge(batch[["declaration_id", "customs_office"]])
-    days = batch.groupby("customs_office")["declaration_date"].nunique()
-    selected = scores.groupby("customs_office")["selected"].sum()
-    allowed = capacity.set_index("office")["inspections_per_day"] * days.reindex(offices)
-    for office in offices:
-        assert selected[office] == allowed[office], office
-    assert selected.drop(offices).eq(0).all()
+    keys = ["customs_office", "declaration_date"]
+    scores = _scores(tmp_path / "out").merge(batch[["declaration_id", *keys]])
+    selected = scores.groupby(keys)["selected"].sum()
+    rows = scores.groupby(keys).size()
+    allowed = capacity.set_index("office")["inspections_per_day"]
+    expected = np.minimum(allowed.reindex(selected.index.get_level_values(0)).to_numpy(), rows)
+    assert selected.tolist() == expected.tolist()
+    assert selected.groupby(level=0).max()[offices[0]] == 3  # per day, not 3 x days on one day
     random = scores[scores["selection_reason"] == "random"]
     assert (random["selection_propensity"] < 1).all() and len(random) > 0
+
+
+def test_an_office_missing_from_the_capacity_file_stops_before_loading(
+    scoring_world: ScoringWorld, trained_home: Path, tmp_path: Path
+) -> None:
+    batch = scoring_world.first_half
+    offices = batch["customs_office"].value_counts().index
+    capacity = pd.DataFrame({"office": offices[:2], "inspections_per_day": [3, 1]})
+    capacity_file = write_csv_text(capacity, tmp_path / "capacity.csv")
+    file = write_csv_text(batch, tmp_path / "batch.csv")
+    with Warehouse(trained_home / "warehouse.duckdb", read_only=True) as warehouse:
+        before = warehouse.count("declarations")
+    with pytest.raises(TableError, match=f"{len(offices) - 2} office\\(s\\) of the batch"):
+        score(file, tmp_path / "out", capacity=capacity_file)
+    with Warehouse(trained_home / "warehouse.duckdb", read_only=True) as warehouse:
+        assert warehouse.count("declarations") == before
 
 
 # --- outputs ---------------------------------------------------------------------------------
@@ -197,7 +216,7 @@ def test_scores_csv_neutralises_formula_cells(scored: Scored) -> None:
     parquet = _scores(scored.out)
     assert FORMULA_ID in set(parquet["declaration_id"])
     assert "'" + FORMULA_ID in set(csv["declaration_id"])
-    text = ["declaration_id", "lane", "selection_reason", "rules_fired", "reasons", "model_version"]
+    text = ["declaration_id", "lane", "action", "rules_fired", "reasons", "model_version"]
     for column in text:
         assert not csv[column].str.match(r"[=+\-@\t\r]").any(), column
     assert (csv["reasons"] != "").sum() == (parquet["reasons"] != "").sum()
