@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -45,7 +46,7 @@ def profile_text(
     )
 
 
-def one(**options: str) -> ProfileSet:
+def one(**options: Any) -> ProfileSet:
     return load_profiles({"p.yaml": profile_text(**options)})
 
 
