@@ -20,11 +20,12 @@ from models.baselines import fit_logistic_baseline, profile_scores, random_score
 from models.evaluation import evaluate_scores, labels_from_inspections, labels_from_truth
 from models.gate import GateConfig, GateDecision, promotion_gate
 from models.risk_model import RiskModel
-from models.rules import fire, packaged_profiles
+from models.rules import ProfileSet, fire
 from models.training import TrainConfig, training_rows
 from pipelines.reports import charts
 from pipelines.settings import Settings
 from pipelines.storage import tracking
+from pipelines.storage.profiles import load_unit_profiles
 
 EXPERIMENT = "gcrisk-training"
 
@@ -96,7 +97,7 @@ def evaluate_candidates(
         features, inspections, config=TrainConfig(until=plan.fit_until, targets=targets)
     )
     logistic = fit_logistic_baseline(rows.features, rows.labels, rows.weights, model.matrix)
-    profiles = packaged_profiles()
+    profiles = load_unit_profiles(settings)
     scores = {
         "model": model.predict(holdout),
         "logistic": logistic.predict(holdout),
@@ -154,6 +155,12 @@ def flatten(metrics: dict[str, dict[str, Any]], *, prefix: str = "") -> dict[str
     return flat
 
 
+def _log_profile_set(profiles: ProfileSet) -> None:
+    """The profile set the run's baseline used: its hash (param) and `ID@version` label (tag)."""
+    mlflow.log_param("profile_set.fingerprint", profiles.fingerprint)
+    mlflow.set_tag("profile_set.version", profiles.version_label)
+
+
 def log_training_run(
     *,
     model: RiskModel,
@@ -207,6 +214,7 @@ def log_training_run(
                 **{f"fingerprint.{k}": v for k, v in fingerprints.items()},
             }
         )
+        _log_profile_set(load_unit_profiles(settings))
         version = tracking.log_risk_model(model)
         tracking.set_alias(client, tracking.CHALLENGER, version)
         promoted = promote and (evaluation.gate.passed or evaluation.champion_version is None)
