@@ -177,3 +177,39 @@ def test_random_stream_interval_covers_the_true_hit_rate() -> None:
     assert np.mean(covered) >= 0.92
     assert np.mean(widths) < 0.3
     assert np.mean(naive) > 1.5 * truth
+
+
+def test_backtest_page_escapes_the_unit_text_and_has_no_script() -> None:
+    from pipelines.reports.profiles import render_backtest_report
+
+    rows, fired, results = case()
+    result = backtest(
+        rows,
+        fired,
+        "ODS-01",
+        results,
+        model_red=pd.Series([], dtype="str"),
+        scored=pd.Series([], dtype="str"),
+        since=SINCE,
+        until=UNTIL,
+    )
+    evil = "<script>alert(1)</script>"
+    profile = {
+        "id": "ODS-01",
+        "version": 2,
+        "status": "draft",
+        "standing": "draft: shadow only",
+        "lane": "red",
+        "owner": evil,
+        "approval": None,
+        "indicators": ["O01"],
+        "window": "2024-01-01 to open",
+        "source": "unit",
+        "title": evil,
+        "rationale": evil,
+        "expected_volume_per_month": 3.0,
+        "expected_hit_rate": 0.5,
+    }
+    page = render_backtest_report({"profile": profile, "backtest": result.model_dump(mode="json")})
+    assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert page.count('<img alt="') == 2
