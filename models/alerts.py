@@ -7,7 +7,7 @@ import math
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.monitoring import PSI_MAJOR, MissedEstimate
+from models.monitoring import PSI_MAJOR, MissedEstimate, ProfileActivity
 
 #: A rise in the missing share this large (10 points) is an alert: a field stopped arriving.
 MISSING_RISE_ALERT = 0.10
@@ -64,4 +64,45 @@ def notes(drift: pd.DataFrame, missed: MissedEstimate) -> list[str]:
         found.append("No usable champion: feature drift not computed.")
     if not missed.random_inspections:
         found.append("No random-stream results in the window: missed share not estimated.")
+    return found
+
+
+#: A profile's volume alerts outside [LOW, HIGH] x its expected fires per month ...
+PROFILE_VOLUME_BAND = (0.5, 2.0)
+#: ... once the window should hold this many fires (fewer, and a quiet window is chance:
+#: P(Poisson(10) < 5) is about 3%).
+PROFILE_MIN_EXPECTED_FIRES = 10.0
+#: A profile's hit rate alerts below this share of its expected hit rate ...
+PROFILE_HIT_RATE_FLOOR = 0.5
+#: ... once this many of its fires have a result.
+PROFILE_MIN_RESULTS = 20
+
+
+def profile_alerts(activity: list[ProfileActivity]) -> list[str]:
+    """One sentence per selecting profile whose volume or hit rate left its expected band.
+
+    Volume: fires per month outside [0.5x, 2x] the expected volume, when at least 10 fires
+    were expected in the window. Hit rate: below half the expected hit rate, when at least 20
+    of the window's fires have a result. A profile without an expectation never alerts.
+    """
+    low, high = PROFILE_VOLUME_BAND
+    found = []
+    for row in activity:
+        volume, rate = row.expected_volume_per_month, row.expected_hit_rate
+        enough_fires = (row.expected_fires or 0.0) >= PROFILE_MIN_EXPECTED_FIRES
+        if (
+            volume is not None
+            and enough_fires
+            and not low * volume <= row.fires_per_month <= high * volume
+        ):
+            found.append(
+                f"profile {row.profile}: {row.fires_per_month:.1f} fires per month against "
+                f"{volume:g} expected (alert outside {low:g}x to {high:g}x)"
+            )
+        observed = row.hit_rate if row.results >= PROFILE_MIN_RESULTS else None
+        if rate is not None and observed is not None and observed < PROFILE_HIT_RATE_FLOOR * rate:
+            found.append(
+                f"profile {row.profile}: hit rate {observed:.1%} on {row.results} results "
+                f"against {rate:.1%} expected (alert below {PROFILE_HIT_RATE_FLOOR:g}x)"
+            )
     return found

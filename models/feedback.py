@@ -8,6 +8,7 @@ the row stays in the quarantine table to be sent again).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -18,11 +19,14 @@ REASON = "quarantine_reason"
 UNKNOWN_DECLARATION = "declaration not in the warehouse (no declaration with this id was ingested)"
 NOT_SCORED = "(not scored)"
 NO_PROFILE = "(none)"
+#: A fired profile that cites no indicator, or is no longer in the unit's set.
+NO_INDICATOR = "(no indicator)"
 #: Group columns of the hit-rate tables, in report order.
 BREAKDOWNS = {
     "lane": "lane",
     "selection_reason": "selection reason",
     "profile": "profile",
+    "indicator": "indicator",
     "model_version": "model version",
 }
 
@@ -84,8 +88,14 @@ def as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns, index=frame.index).astype("str")
 
 
-def hit_rates(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Results, violations and environmental violations (waste, ODS, wildlife) per group."""
+def hit_rates(
+    results: pd.DataFrame, indicators: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Results, violations and environmental violations (waste, ODS, wildlife) per group.
+
+    By indicator, a result counts once for every indicator its fired profiles cite
+    (`indicators`: profile id -> indicator ids); a row no profile fired on is `(none)`.
+    """
     violation = results["outcome"].astype("str").eq("violation")
     environmental = violation & results["violation_category"].isin(RISK_CATEGORIES)
     base = pd.DataFrame(
@@ -99,9 +109,19 @@ def hit_rates(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
         }
     )
     base["profile"] = base["profile"].str.split("|")
+    base["indicator"] = base["profile"].map(lambda ids: cited(ids, indicators or {}))
     return {
-        name: _rates(base.explode(name) if name == "profile" else base, name) for name in BREAKDOWNS
+        name: _rates(base.explode(name) if name in ("profile", "indicator") else base, name)
+        for name in BREAKDOWNS
     }
+
+
+def cited(profiles: list[str], indicators: Mapping[str, Sequence[str]]) -> list[str]:
+    """The indicators the fired `profiles` cite, each once, in order."""
+    if profiles == [NO_PROFILE]:
+        return [NO_PROFILE]
+    found = [i for p in profiles for i in (indicators.get(p) or [NO_INDICATOR])]
+    return list(dict.fromkeys(found))
 
 
 def _rates(frame: pd.DataFrame, by: str) -> pd.DataFrame:

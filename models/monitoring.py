@@ -207,3 +207,56 @@ def missed_estimate(current: pd.DataFrame) -> MissedEstimate:
 
 def _share(mask: np.ndarray) -> float:
     return float(mask.mean()) if len(mask) else 0.0
+
+
+class ProfileActivity(BaseModel):
+    """How often one profile fired in the monitor window and how often it was right, against
+    what the unit expects of it (None where the profile sets no expectation)."""
+
+    profile: str
+    fires: int
+    fires_per_month: float
+    expected_volume_per_month: float | None
+    expected_fires: float | None
+    results: int
+    hits: int
+    hit_rate: float | None
+    expected_hit_rate: float | None
+
+
+def profile_activity(
+    current: pd.DataFrame,
+    expectations: Mapping[str, tuple[float | None, float | None]],
+    *,
+    days: int,
+) -> list[ProfileActivity]:
+    """Fires (scaled to a month of 365.25/12 days), results and hits of each expected profile.
+
+    Args:
+        current: the window's scored rows with `rules_fired`, `outcome`, `violation_category`.
+        expectations: profile id -> (expected volume per month, expected hit rate).
+        days: length of the window.
+    """
+    fired = current["rules_fired"].fillna("").astype("str").str.split("|")
+    has_result = current["outcome"].notna()
+    hit = current["outcome"].eq("violation") & current["violation_category"].isin(RISK_CATEGORIES)
+    months = days / (365.25 / 12)
+    found = []
+    for profile, (volume, rate) in sorted(expectations.items()):
+        mine = fired.map(lambda ids, p=profile: p in ids).to_numpy(dtype=bool)
+        results = int((mine & has_result).sum())
+        hits = int((mine & hit).sum())
+        found.append(
+            ProfileActivity(
+                profile=profile,
+                fires=int(mine.sum()),
+                fires_per_month=round(float(mine.sum()) / months, 2),
+                expected_volume_per_month=volume,
+                expected_fires=None if volume is None else round(volume * months, 2),
+                results=results,
+                hits=hits,
+                hit_rate=hits / results if results else None,
+                expected_hit_rate=rate,
+            )
+        )
+    return found

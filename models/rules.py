@@ -4,6 +4,8 @@ A profile is data, never code: its condition is a tree of `all`/`any` groups who
 `{field, op, value}` clauses. Nothing is evaluated as a string, so a profile file cannot run code.
 
     id: ODS-03
+    version: 2
+    status: active            # draft | active | retired (models/profiles_lifecycle.py)
     category: ods
     title: Refrigerant priced far below market
     rationale: Declared value per kg below a third of the usual price ...
@@ -11,7 +13,10 @@ A profile is data, never code: its condition is a tree of `all`/`any` groups who
     valid_from: 2020-01-01
     valid_to: null
     lane: red
-    indicators: [O03]
+    indicators: [O03]         # ids of data_contracts/reference/risk_indicators.csv
+    expected_volume_per_month: 12
+    expected_hit_rate: 0.2
+    approval: {approved_by: head of risk unit, approved_on: 2024-05-02}
     condition:
       all:
         - {field: is_ods_code, op: eq, value: true}
@@ -31,7 +36,17 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from data_contracts.reference import risk_indicators
+from models.profiles_lifecycle import Standing, expiring_soon, standing
 
 _COMPARISONS: dict[str, Callable[[pd.Series, Any], pd.Series]] = {
     "eq": lambda s, v: s == v,
@@ -73,12 +88,23 @@ class Group:
     children: tuple[Clause | Group, ...]
 
 
+class Approval(BaseModel):
+    """Who signed the profile off, and when."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    approved_by: str = Field(min_length=1)
+    approved_on: dt.date
+
+
 class Profile(BaseModel):
-    """An expert risk profile."""
+    """An expert risk profile: its rule, its lifecycle and what the unit expects of it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(pattern=r"^[A-Z]{2,4}-\d{2,3}$")
+    version: int = Field(ge=1)
+    status: Literal["draft", "active", "retired"]
     category: Literal["waste", "ods", "wildlife"]
     title: str
     rationale: str
@@ -87,13 +113,36 @@ class Profile(BaseModel):
     valid_to: dt.date | None = None
     lane: Literal["red", "yellow"]
     indicators: list[str] = Field(default_factory=list)
+    expected_volume_per_month: float | None = Field(default=None, ge=0)
+    expected_hit_rate: float | None = Field(default=None, ge=0, le=1)
+    approval: Approval | None = None
     condition: dict[str, Any]
+
+    @field_validator("indicators")
+    @classmethod
+    def _known_indicators(cls, indicators: list[str]) -> list[str]:
+        unknown = sorted(set(indicators) - indicator_ids())
+        if unknown:
+            raise ValueError(
+                f"unknown indicator {', '.join(unknown)} (see "
+                "data_contracts/reference/risk_indicators.csv)"
+            )
+        return indicators
 
     @model_validator(mode="after")
     def _window_is_ordered(self) -> Profile:
         if self.valid_to is not None and self.valid_to < self.valid_from:
             raise ValueError("valid_to is before valid_from")
         return self
+
+    @property
+    def label(self) -> str:
+        """`ID@version`, as in the profile set's version label."""
+        return f"{self.id}@{self.version}"
+
+    def standing(self, on: dt.date) -> Standing:
+        """Whether the profile selects, fires in shadow only, or stays silent on day `on`."""
+        return standing(self, on)
 
     @property
     def tree(self) -> Group:
@@ -120,6 +169,26 @@ class ProfileSet:
         documents = [profile.model_dump(mode="json") for profile in self.profiles]
         text = json.dumps(documents, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def version_label(self) -> str:
+        """Every profile as `ID@version`, comma-separated: the readable twin of `fingerprint`."""
+        return ",".join(profile.label for profile in self.profiles)
+
+    def selecting(self, on: dt.date) -> ProfileSet:
+        """The profiles that may select declarations on day `on` (active, approved, in window)."""
+        return self._where(lambda p: p.standing(on).selects)
+
+    def shadow(self, on: dt.date) -> ProfileSet:
+        """The profiles that fire on day `on` for the record only, never selecting."""
+        return self._where(lambda p: p.standing(on).shadow)
+
+    def expiring(self, on: dt.date, *, days: int = 30) -> ProfileSet:
+        """The active profiles whose window ends within `days` days after `on`."""
+        return self._where(lambda p: expiring_soon(p, on, days=days))
+
+    def _where(self, keep: Callable[[Profile], bool]) -> ProfileSet:
+        return ProfileSet(tuple(p for p in self.profiles if keep(p)))
 
 
 def parse_profile(text: str, *, source: str, known_fields: Iterable[str] | None = None) -> Profile:
@@ -159,28 +228,47 @@ def load_profiles(
     return ProfileSet(tuple(sorted(profiles, key=lambda p: p.id)))
 
 
-def packaged_profiles(*, known_fields: Iterable[str] | None = None) -> ProfileSet:
-    """The profiles shipped in `models/profiles/*.yaml`."""
+def packaged_documents() -> dict[str, str]:
+    """Source name -> YAML text of the profiles shipped in `models/profiles/*.yaml`."""
     folder = resources.files("models.profiles")
-    documents = {
+    return {
         f"models/profiles/{item.name}": item.read_text(encoding="utf-8")
         for item in folder.iterdir()
         if item.name.endswith(".yaml")
     }
-    return load_profiles(documents, known_fields=known_fields)
+
+
+def packaged_profiles(*, known_fields: Iterable[str] | None = None) -> ProfileSet:
+    """The profiles shipped in `models/profiles/*.yaml`."""
+    return load_profiles(packaged_documents(), known_fields=known_fields)
+
+
+def indicator_ids() -> frozenset[str]:
+    """The ids of `data_contracts/reference/risk_indicators.csv` a profile may cite."""
+    return frozenset(risk_indicators()["id"])
 
 
 def fire(
-    features: pd.DataFrame, profiles: ProfileSet, *, date_column: str = "declaration_date"
+    features: pd.DataFrame,
+    profiles: ProfileSet,
+    *,
+    date_column: str = "declaration_date",
+    windowed: bool = True,
 ) -> pd.DataFrame:
-    """One boolean column per profile: did it fire for the row (within its validity window)?"""
+    """One boolean column per profile: did it fire for the row (within its validity window)?
+
+    With `windowed=False` only the condition counts (a backtest of a rule over days it was not
+    yet, or no longer, valid for).
+    """
     fired = {}
     dates = features[date_column]
     for profile in profiles.profiles:
         hit = _evaluate(profile.tree, features)
-        in_force = dates >= pd.Timestamp(profile.valid_from)
-        if profile.valid_to is not None:
-            in_force &= dates <= pd.Timestamp(profile.valid_to)
+        in_force = pd.Series(True, index=features.index)
+        if windowed:
+            in_force &= dates >= pd.Timestamp(profile.valid_from)
+            if profile.valid_to is not None:
+                in_force &= dates <= pd.Timestamp(profile.valid_to)
         fired[profile.id] = (hit & in_force).to_numpy(dtype=bool)
     return pd.DataFrame(fired, index=features.index, columns=profiles.ids)
 

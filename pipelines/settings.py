@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = Field(
         default=None, description="Key for HMAC pseudonyms of trader and declarant ids"
     )
+    profiles: Path | None = Field(
+        default=None,
+        description="Folder of the unit's risk profiles, *.yaml (GCRISK_PROFILES); "
+        "default: the set shipped in models/profiles",
+    )
     dask_scheduler: str = Field(
         default="",
         description="Dask scheduler address (tcp://host:8786), 'local' for a LocalCluster, "
@@ -35,6 +40,17 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, home: Path) -> Path:
         return home.expanduser().resolve()
+
+    @field_validator("profiles", mode="before")
+    @classmethod
+    def _blank_is_shipped(cls, value: object) -> object:
+        # `GCRISK_PROFILES=` (exported but empty) means the shipped set, not the current folder.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("profiles")
+    @classmethod
+    def _absolute_profiles(cls, folder: Path | None) -> Path | None:
+        return None if folder is None else folder.expanduser().resolve()
 
     @field_validator("pseudonym_key", mode="before")
     @classmethod

@@ -1,7 +1,7 @@
 """The `gcrisk` command line: one subcommand per job, each turning options into a flow's config.
 
 The application and its error handling live in `_core`; the commands, by theme, in `data`,
-`training`, `operations`, `decisions` and `casestudy` (imported here in the order
+`training`, `operations`, `decisions`, `profiles` and `casestudy` (imported here in the order
 `gcrisk --help` lists them).
 
 Nothing heavy is imported at module level (Prefect, Great Expectations, MLflow, pandas load
@@ -12,7 +12,7 @@ one `error: ...` line on stderr and exit status 2; anything unexpected is one li
 
 # isort: off
 # Commands register on import, in the order `gcrisk --help` lists them.
-from pipelines.cli import data, training, operations, decisions, casestudy  # noqa: F401
+from pipelines.cli import data, training, operations, decisions, profiles, casestudy  # noqa: F401
 
 # isort: on
 from pipelines.cli._core import app, main

@@ -140,12 +140,13 @@ def _describe(error: Exception) -> tuple[str, int]:
     import pydantic
 
     from data_contracts.coercion import TableError
+    from models.rules import ProfileError
     from pipelines.storage.warehouse import WarehouseError
 
     if isinstance(error, pydantic.ValidationError):
         return _validation_message(error), USAGE_ERROR
     # OSError: unwritable --out, a full disk, a path that is a file: the environment, not code.
-    if isinstance(error, UserError | TableError | WarehouseError | OSError):
+    if isinstance(error, UserError | TableError | WarehouseError | ProfileError | OSError):
         return str(error), USAGE_ERROR
     if os.environ.get("GCRISK_DEBUG"):
         traceback.print_exc()

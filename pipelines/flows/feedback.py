@@ -72,16 +72,21 @@ class ProfileHitRate(HitRate):
     profile: str
 
 
+class IndicatorHitRate(HitRate):
+    indicator: str
+
+
 class VersionHitRate(HitRate):
     model_version: str
 
 
 class HitRates(BaseModel):
-    """Hit rates by lane, selection reason, profile and model version."""
+    """Hit rates by lane, selection reason, profile, indicator and model version."""
 
     lane: list[LaneHitRate]
     selection_reason: list[ReasonHitRate]
     profile: list[ProfileHitRate]
+    indicator: list[IndicatorHitRate]
     model_version: list[VersionHitRate]
 
     @classmethod
@@ -131,7 +136,7 @@ def feedback_flow(config: FeedbackConfig) -> FeedbackSummary:
         fingerprint=fingerprint,
     )
     accepted = pd.concat([sorted_.new["declaration_id"], sorted_.repeated["declaration_id"]])
-    this_file, to_date = compute_hit_rates(settings.warehouse_path, accepted)
+    this_file, to_date = compute_hit_rates(settings.warehouse_path, accepted, settings)
     summary = FeedbackSummary(
         file=str(config.file),
         rows_in=validation.rows_in,

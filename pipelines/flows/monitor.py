@@ -16,11 +16,16 @@ import pandas as pd
 from prefect import flow
 from pydantic import BaseModel, Field
 
-from models.alerts import Thresholds, alerts, notes
+from models.alerts import Thresholds, alerts, notes, profile_alerts
 from models.drift import largest_drift, score_drift
-from models.monitoring import MissedEstimate, missed_estimate
+from models.monitoring import MissedEstimate, ProfileActivity, missed_estimate
 from pipelines.settings import Settings
-from pipelines.steps.monitoring import drift_of_features, scored_window, write_monitor
+from pipelines.steps.monitoring import (
+    activity_of_profiles,
+    drift_of_features,
+    scored_window,
+    write_monitor,
+)
 
 
 class MonitorConfig(BaseModel):
@@ -88,6 +93,9 @@ class MonitorSummary(BaseModel):
     )
     score_psi: float | None
     missed: MissedEstimate
+    profiles: list[ProfileActivity] = Field(
+        default_factory=list, description="Each selecting profile's volume and hit rate"
+    )
     thresholds: Thresholds
     alerts: list[str]
     notes: list[str]
@@ -109,6 +117,7 @@ def monitor_flow(config: MonitorConfig) -> MonitorSummary:
     drift, champion_version = drift_of_features(settings.warehouse_path, window, settings)
     score_psi = score_drift(window.current, window.previous)
     missed = missed_estimate(window.current)
+    activity = activity_of_profiles(settings.warehouse_path, window, settings, config.days)
     out = config.out_dir(settings)
     summary = MonitorSummary(
         window=MonitorWindow.model_validate(window.label()),
@@ -121,7 +130,9 @@ def monitor_flow(config: MonitorConfig) -> MonitorSummary:
         score_psi=score_psi if math.isfinite(score_psi) else None,
         missed=missed,
         thresholds=config.thresholds(),
-        alerts=alerts(drift, score_psi, missed.estimated_missed_share, config.thresholds()),
+        profiles=activity,
+        alerts=alerts(drift, score_psi, missed.estimated_missed_share, config.thresholds())
+        + profile_alerts(activity),
         notes=notes(drift, missed),
         outputs={name: str(out / name) for name in ("monitor.html", "monitor.json")},
     )

@@ -18,6 +18,7 @@ SECTIONS = (
     "History-volume features",
     "Score drift",
     "Missed violations",
+    "Profiles",
 )
 
 
@@ -43,6 +44,7 @@ def render_monitor_report(
         ("History-volume features", _volume(drift[drift["history_volume"].astype(bool)])),
         ("Score drift", _score(summary["score_psi"], current, previous)),
         ("Missed violations", _missed(summary["missed"])),
+        ("Profiles", _profiles(summary["profiles"])),
     ]
     return html.page(
         "gcrisk — monitoring report",
@@ -119,3 +121,29 @@ def _missed(missed: dict[str, float]) -> str:
         "bound.</p>"
     )
     return intro + html.key_values({k.replace("_", " "): v for k, v in missed.items()})
+
+
+_PROFILE_NUMBERS = [
+    "fires",
+    "fires_per_month",
+    "expected_volume_per_month",
+    "expected_fires",
+    "results",
+    "hits",
+    "hit_rate",
+    "expected_hit_rate",
+]
+
+
+def _profiles(activity: list[dict[str, Any]]) -> str:
+    """Each selecting profile's volume and hit rate in the window against its expectations."""
+    intro = (
+        "<p>Fires per month (the window scaled to 365.25/12 days) and the hit rate of the fires "
+        "with a result (environmental violations), against what each profile expects. Alerts: "
+        "volume outside 0.5x to 2x the expected, once 10 or more fires were expected in the "
+        "window; hit rate below half the expected, once 20 or more fires have a result.</p>"
+    )
+    if not activity:
+        return intro + '<p class="muted">No profile selects on the window\'s last day.</p>'
+    frame = pd.DataFrame(activity)
+    return intro + html.table(frame, numeric=_PROFILE_NUMBERS)

@@ -11,7 +11,9 @@ import pandas as pd
 from models.feedback import Triage, hit_rates, triage
 from pipelines.reports.feedback import render_feedback_report
 from pipelines.runtime import get_logger, step
+from pipelines.settings import Settings
 from pipelines.storage import io
+from pipelines.storage.profiles import load_unit_profiles
 from pipelines.storage.warehouse import Warehouse
 
 FEEDBACK_FILES = ("quarantine.parquet", "feedback.html", "feedback.json")
@@ -76,12 +78,14 @@ def load_results(
 
 @step(name="hit-rates", retries=2)
 def compute_hit_rates(
-    warehouse: Path, ids: pd.Series
+    warehouse: Path, ids: pd.Series, settings: Settings
 ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """Hit rates of this file's accepted results, and of every result to date."""
     with Warehouse(warehouse, read_only=True) as store:
         every = results_with_scores(store)
-    return hit_rates(every[every["declaration_id"].isin(ids)]), hit_rates(every)
+    cites = {p.id: list(p.indicators) for p in load_unit_profiles(settings).profiles}
+    this_file = every[every["declaration_id"].isin(ids)]
+    return hit_rates(this_file, cites), hit_rates(every, cites)
 
 
 @step(name="write-feedback", retries=2)

@@ -21,10 +21,12 @@ import numpy as np
 import pandas as pd
 
 from models.drift import feature_drift
+from models.monitoring import ProfileActivity, profile_activity
 from pipelines.reports.monitoring import render_monitor_report
 from pipelines.runtime import get_logger, step
 from pipelines.settings import Settings
 from pipelines.storage import io, tracking
+from pipelines.storage.profiles import load_unit_profiles
 from pipelines.storage.tracking import load_champion
 from pipelines.storage.warehouse import Warehouse, WarehouseError
 
@@ -130,6 +132,24 @@ def drift_of_features(
         return feature_drift(pd.DataFrame(), None), champion.version
     features = window_features(warehouse, window)
     return feature_drift(features, champion.model.reference), champion.version
+
+
+@step(name="profile-activity", retries=2)
+def activity_of_profiles(
+    warehouse: Path, window: Window, settings: Settings, days: int
+) -> list[ProfileActivity]:
+    """Fires, results and hits of every profile selecting on the window's last day."""
+    last_day = (window.end - pd.Timedelta(days=1)).date()
+    profiles = load_unit_profiles(settings).selecting(last_day)
+    with Warehouse(warehouse, read_only=True) as store:
+        fired = store.read_ids("scores", window.current["declaration_id"])
+    rows = window.current.merge(
+        fired[["declaration_id", "rules_fired"]], on="declaration_id", how="left"
+    )
+    expectations = {
+        p.id: (p.expected_volume_per_month, p.expected_hit_rate) for p in profiles.profiles
+    }
+    return profile_activity(rows, expectations, days=days)
 
 
 @step(name="write-monitor", retries=2)

@@ -22,12 +22,13 @@ from data_contracts.schemas import RISK_CATEGORIES
 from models.candidates import Evaluation, evaluate_candidates
 from models.gate import should_promote
 from models.risk_model import RiskModel
-from models.rules import packaged_profiles
+from models.rules import ProfileSet
 from models.training import HoldoutPlan, Refitted, TrainConfig, refit_on_all
 from pipelines.reports import charts
 from pipelines.runtime import get_logger, step
 from pipelines.settings import Settings
 from pipelines.storage import tracking
+from pipelines.storage.profiles import load_unit_profiles
 from pipelines.storage.warehouse import Warehouse
 
 EXPERIMENT = "gcrisk-training"
@@ -154,7 +155,7 @@ def evaluate(
         champion=champion,
         truth=pd.read_parquet(truth) if truth is not None else None,
         seed=seed,
-        profiles=packaged_profiles(),
+        profiles=load_unit_profiles(settings),
         targets=targets,
     )
     evaluation = replace(evaluation, champion_version=champion_version)
@@ -203,6 +204,12 @@ def flatten(metrics: dict[str, dict[str, Any]], *, prefix: str = "") -> dict[str
                 for name in ("precision", "recall", "lift"):
                     flat[f"{base}.{name}_at_{tag}"] = float(at[name])
     return flat
+
+
+def _log_profile_set(profiles: ProfileSet) -> None:
+    """The profile set the run's baseline used: its hash (param) and `ID@version` label (tag)."""
+    mlflow.log_param("profile_set.fingerprint", profiles.fingerprint)
+    mlflow.set_tag("profile_set.version", profiles.version_label)
 
 
 def log_training_run(
@@ -262,6 +269,7 @@ def log_training_run(
                 **{f"fingerprint.{k}": v for k, v in fingerprints.items()},
             }
         )
+        _log_profile_set(load_unit_profiles(settings))
         mlflow.log_params(
             {
                 "registered_model": "refitted on every row" if registered else "evaluated",

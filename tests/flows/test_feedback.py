@@ -167,6 +167,19 @@ def test_hit_rates_by_lane_reason_profile_and_model(fed: Fed) -> None:
     fired = selected["rules_fired"].str.split("|").explode()
     for profile, count in fired[fired != ""].value_counts().items():
         assert profiles.loc[profile, "results"] == count
+    from models.rules import packaged_profiles
+
+    cites = {p.id: p.indicators for p in packaged_profiles().profiles}
+    cited = (
+        selected["rules_fired"]
+        .str.split("|")
+        .map(lambda ids: sorted({i for p in ids if p for i in cites[p]}))
+    )
+    indicators = _rows(fed.first, "indicator")
+    counts = cited.explode().dropna().value_counts()
+    assert len(counts) > 0
+    for indicator, count in counts.items():
+        assert indicators.loc[indicator, "results"] == count
     versions = _rows(fed.first, "model_version")
     assert versions.loc[str(selected["model_version"].iloc[0]), "results"] == len(selected)
     rate = lanes.loc["red", "violations"] / lanes.loc["red", "results"]
@@ -186,6 +199,7 @@ def test_outputs_and_report(fed: Fed) -> None:
         "Hit rate by lane",
         "Hit rate by selection reason",
         "Hit rate by profile",
+        "Hit rate by indicator",
         "Hit rate by model version",
     ]
     assert page.rows["Conflicts"] == 2

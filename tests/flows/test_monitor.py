@@ -168,3 +168,29 @@ def test_nothing_scored_is_one_error_line(
     code, _, err = run_cli(capsys, "monitor")
     assert code == 2
     assert_one_error_line(err, "no scored declarations yet", "gcrisk score")
+
+
+def test_every_selecting_profile_is_counted_against_its_band(monitored: Monitored) -> None:
+    from models.rules import packaged_profiles
+
+    activity = {row.profile: row for row in monitored.summary.profiles}
+    assert sorted(activity) == packaged_profiles().selecting(pd.Timestamp("2024-08-31").date()).ids
+    fired = monitored.second["rules_fired"].fillna("").str.split("|")
+    for profile, row in activity.items():
+        assert row.fires == int(fired.map(lambda ids, p=profile: p in ids).sum())
+        assert row.fires_per_month == pytest.approx(
+            row.fires / (WINDOW_DAYS / (365.25 / 12)), abs=0.01
+        )
+    profile_alerts = [a for a in monitored.summary.alerts if a.startswith("profile ")]
+    low = [
+        row.profile
+        for row in activity.values()
+        if row.expected_fires is not None
+        and row.expected_fires >= 10
+        and not 0.5 * row.expected_volume_per_month
+        <= row.fires_per_month
+        <= 2 * row.expected_volume_per_month
+    ]
+    assert sorted(
+        {a.split(":")[0].removeprefix("profile ") for a in profile_alerts if "fires per month" in a}
+    ) == sorted(low)

@@ -172,3 +172,16 @@ def test_a_mappings_disabled_features_are_left_out_of_the_model(
         main(["train", "--without", "shoe_size"])
     assert exit_.value.code == 2
     assert "shoe_size" in capsys.readouterr().err
+
+
+def test_each_run_records_the_profile_set_it_used(trained_twice) -> None:
+    import mlflow
+
+    from models.rules import packaged_profiles
+
+    home, _ = trained_twice
+    run = mlflow.get_run(runs(home)["run_id"].iloc[0])
+    shipped = packaged_profiles()
+    assert run.data.params["profile_set.fingerprint"] == shipped.fingerprint
+    assert run.data.tags["profile_set.version"] == shipped.version_label
+    assert run.data.tags["profile_set.version"].startswith("ODS-01@1,")

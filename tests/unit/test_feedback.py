@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from models.feedback import NO_PROFILE, NOT_SCORED, REASON, UNKNOWN_DECLARATION, hit_rates, triage
+from models.feedback import (
+    NO_INDICATOR,
+    NO_PROFILE,
+    NOT_SCORED,
+    REASON,
+    UNKNOWN_DECLARATION,
+    hit_rates,
+    triage,
+)
 
 
 def results(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
@@ -54,11 +62,30 @@ def test_hit_rates_split_profiles_and_name_unscored_results() -> None:
             "model_version": ["1", "1", None],
         }
     )
-    tables = hit_rates(joined)
+    tables = hit_rates(joined, {"a": ["X01", "X05"], "b": ["X05", "O01"]})
     lane = tables["lane"].set_index("lane")
     assert lane.loc["red", "results"] == 2 and lane.loc["red", "hit_rate"] == 1.0
     assert lane.loc["red", "environmental_rate"] == 0.5
     assert lane.loc[NOT_SCORED, "violations"] == 0
     profile = tables["profile"].set_index("profile")["results"].to_dict()
     assert profile == {"a": 1, "b": 1, NO_PROFILE: 2}
-    assert list(tables) == ["lane", "selection_reason", "profile", "model_version"]
+    # D1 fired a and b: it counts once for each indicator they cite, X05 once.
+    indicator = tables["indicator"].set_index("indicator")
+    assert indicator["results"].to_dict() == {"O01": 1, "X01": 1, "X05": 1, NO_PROFILE: 2}
+    assert indicator.loc["X05", "environmental"] == 1
+    assert list(tables) == ["lane", "selection_reason", "profile", "indicator", "model_version"]
+
+
+def test_hit_rates_by_indicator_name_profiles_that_cite_none() -> None:
+    joined = pd.DataFrame(
+        {
+            "declaration_id": ["D1"],
+            "selection_reason": ["rule"],
+            "outcome": ["violation"],
+            "violation_category": ["ods"],
+            "lane": ["red"],
+            "rules_fired": ["gone"],
+            "model_version": ["1"],
+        }
+    )
+    assert hit_rates(joined)["indicator"]["indicator"].tolist() == [NO_INDICATOR]

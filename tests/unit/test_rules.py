@@ -9,6 +9,8 @@ from models.rules import ProfileError, fire, fired_ids, load_profiles, parse_pro
 
 PROFILE = """
 id: ODS-03
+version: 1
+status: active
 category: ods
 title: Refrigerant priced far below market
 rationale: Declared value per kg far below the usual price.

@@ -168,6 +168,8 @@ def test_profile_scores_rank_red_hits_first() -> None:
 
     text = """
 id: {id}
+version: 1
+status: active
 category: {category}
 title: t
 rationale: r
