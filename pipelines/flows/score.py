@@ -38,6 +38,7 @@ from pipelines.steps.scoring import (
     read_capacity,
     score,
     score_on_cluster,
+    selecting_profiles,
     write_outputs,
 )
 from pipelines.storage import io
@@ -89,18 +90,19 @@ def score_flow(config: ScoreConfig) -> ScoreSummary:
         key_fingerprint=fingerprint,
     )
     champion = champion_model(settings)
+    profiles = selecting_profiles(settings, result.valid)
     selection = config.selection()
-    run = decision_run(config.file, champion, selection, config.capacity)
+    run = decision_run(config.file, champion, selection, config.capacity, profiles)
     drift = None
     if len(result.valid) and settings.uses_dask:
         # Features stay on the cluster; the drift comes back summed from its partitions.
         features = pd.DataFrame()
         scores, drift = score_on_cluster(
-            result.valid, champion, selection, daily_capacity, settings
+            result.valid, champion, selection, daily_capacity, settings, profiles
         )
     elif len(result.valid):
         features = batch_features(settings.warehouse_path, result.valid)
-        scores = score(features, result.valid, champion, selection, daily_capacity)
+        scores = score(features, result.valid, champion, selection, daily_capacity, profiles)
     else:  # everything quarantined: empty outputs, and the summary says why
         features, scores = pd.DataFrame(), empty_scores()
     summary = write_outputs(

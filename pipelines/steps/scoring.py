@@ -19,7 +19,7 @@ from data_contracts.coercion import TableError
 from data_contracts.schemas import PANDAS_DTYPES, SCORE_COLUMNS
 from models.officer import officer_view
 from models.risk_model import RiskModel
-from models.rules import packaged_profiles
+from models.rules import ProfileSet
 from models.scoring import ScoringInputs, score_batch
 from models.selection import SelectionConfig
 from pipelines.cluster.staging import score_staged, stage_batch, staging_folder
@@ -30,6 +30,7 @@ from pipelines.steps.intake import ValidationSummary
 from pipelines.steps.score_summary import ScoreSummary
 from pipelines.storage import io, tracking
 from pipelines.storage.decisions import DecisionRun
+from pipelines.storage.profiles import load_unit_profiles
 from pipelines.storage.tracking import Champion, load_champion
 from pipelines.storage.warehouse import Warehouse, utc_now
 
@@ -40,6 +41,23 @@ SCORING_EXPERIMENT = "gcrisk-scoring"
 _NOTHING_VALID = (
     "No valid declarations in this batch: all {rows} rows were quarantined, nothing was scored."
 )
+
+
+@step(name="load-profiles")
+def selecting_profiles(settings: Settings, batch: pd.DataFrame) -> ProfileSet:
+    """The unit's profiles that may select on the batch's first day (active, approved, in
+    their window); drafts and retired ones never do."""
+    unit = load_unit_profiles(settings)
+    day = batch["declaration_date"].min().date() if len(batch) else utc_now().date()
+    chosen = unit.selecting(day)
+    get_logger().info(
+        "%d of %d profiles select on %s (%s)",
+        len(chosen.ids),
+        len(unit.ids),
+        day,
+        chosen.fingerprint,
+    )
+    return chosen
 
 
 @step(name="load-champion", retries=1)
@@ -68,9 +86,10 @@ def score(
     champion: Champion,
     selection: SelectionConfig,
     daily_capacity: pd.Series | None,
+    profiles: ProfileSet,
 ) -> pd.DataFrame:
     """Probabilities, profiles, lanes within capacity and reasons."""
-    inputs = scoring_inputs(champion, selection, daily_capacity, batch)
+    inputs = scoring_inputs(champion, selection, daily_capacity, batch, profiles)
     scores = score_features(features, batch, inputs)
     lanes = scores["lane"].value_counts().to_dict()
     get_logger().info("scored %d declarations: %s", len(scores), lanes)
@@ -99,9 +118,10 @@ def score_on_cluster(
     selection: SelectionConfig,
     daily_capacity: pd.Series | None,
     settings: Settings,
+    profiles: ProfileSet,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Stage the batch, score it on the cluster, remove the staged files; scores and drift."""
-    inputs = scoring_inputs(champion, selection, daily_capacity, batch)
+    inputs = scoring_inputs(champion, selection, daily_capacity, batch, profiles)
     folder = staging_folder(settings, "score")
     try:
         snapshots, files = stage_for_cluster(settings.warehouse_path, batch, folder)
@@ -216,15 +236,16 @@ def scoring_inputs(
     selection: SelectionConfig,
     daily_capacity: pd.Series | None,
     batch: pd.DataFrame,
+    profiles: ProfileSet,
 ) -> ScoringInputs:
-    """What scoring `batch` takes on either path: the champion (or profiles alone), the packaged
-    profiles, lanes by `selection` within the batch's office capacity, stamped now."""
+    """What scoring `batch` takes on either path: the champion (or profiles alone), the
+    selecting `profiles`, lanes by `selection` within the batch's office capacity, stamped now."""
     from features import describe
 
     capacity = None if daily_capacity is None else capacity_per_office(daily_capacity, batch)
     return ScoringInputs(
         model=champion.model,
-        profiles=packaged_profiles(),
+        profiles=profiles,
         describe=describe,
         selection=selection,
         capacity_per_office=capacity,
@@ -293,6 +314,7 @@ def decision_run(
     champion: Champion,
     selection: SelectionConfig,
     capacity_file: Path | None,
+    profiles: ProfileSet,
 ) -> DecisionRun:
     """A new scoring run's id and everything its lanes depend on, for the decision record."""
     return DecisionRun(
@@ -300,7 +322,7 @@ def decision_run(
         batch_file=str(batch_file.resolve()),
         batch_sha256=io.file_sha256(batch_file),
         model_fingerprint=champion.fingerprint,
-        profile_set_hash=packaged_profiles().fingerprint,
+        profile_set_hash=profiles.fingerprint,
         budget=selection.budget,
         exploration=selection.exploration,
         seed=selection.seed,
