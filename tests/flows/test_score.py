@@ -365,3 +365,25 @@ def test_targeted_rows_carry_plain_language_reasons(scored: Scored) -> None:
     assert (rule["rules_fired"] != "").all()
     assert (model["reasons"] != "").all()
     assert scores.loc[scores["lane"] == "green", "reasons"].eq("").all()
+
+
+def test_a_draft_profile_in_the_units_folder_never_selects(
+    scoring_world: ScoringWorld,
+    trained_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shipped = Path(__file__).parents[2] / "models" / "profiles"
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    for path in shipped.glob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        if path.name.startswith(("ods-01", "wld-01")):
+            text = text.replace("status: active", "status: draft")
+        (folder / path.name).write_text(text, encoding="utf-8")
+    monkeypatch.setenv("GCRISK_PROFILES", str(folder))
+    file = write_csv_text(scoring_world.first_half, tmp_path / "batch.csv")
+    summary = score(file, tmp_path / "out")
+    fired = _scores(tmp_path / "out")["rules_fired"].str.split("|").explode()
+    assert {"ODS-01", "WLD-01"}.isdisjoint(set(fired))
+    assert set(summary.rules_fired) and not {"ODS-01", "WLD-01"} & set(summary.rules_fired)
