@@ -52,7 +52,7 @@ DECLARATION_COLUMNS: tuple[Column, ...] = (
     Column("customs_office", "string", "Code of the office where it was lodged"),
     Column("trader_id", "string", "Pseudonym of the importer or exporter"),
     Column("declarant_id", "string", "Pseudonym of the declarant (customs broker)"),
-    Column("hs_code", "string", "Tariff code, 6-10 digits, HS 2022"),
+    Column("hs_code", "string", "Tariff code, 6-10 digits, HS edition in force on the date"),
     Column("goods_description", "string", "Free-text description of the goods", nullable=True),
     Column("origin_country", "string", "ISO 3166 alpha-2 country of origin"),
     Column("consignment_country", "string", "ISO 3166 alpha-2 country of consignment"),

@@ -3,8 +3,9 @@
 Table-level problems (no rows, missing columns, a column no value of which can be read) raise
 `TableError`; everything else is decided row by row. Cells are coerced to the canonical dtypes in
 pandas (`coercion`), then the GX suite (`suites`) checks the coerced frame with one positional row
-key, `__row`, since `declaration_id` itself may be duplicated or missing. A row that breaks any
-expectation goes to quarantine, as received, with every failed expectation named.
+key, `__row`, since `declaration_id` itself may be duplicated or missing, and the rules GX cannot
+check fast (`suites.ROW_RULES`: the HS edition in force, `editions`) run in numpy on the same
+frame. A row that breaks any rule goes to quarantine, as received, with every failed rule named.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from data_contracts import editions
 from data_contracts.coercion import TYPE_REASONS, TableError, coerce_columns
 from data_contracts.schemas import SCHEMAS, Kind, column_names
 
@@ -79,8 +81,24 @@ def _suite(kind: Kind) -> Any:
 
 
 def reason_order(kind: Kind) -> list[str]:
-    """Every reason the suite can give, in suite order (the order reasons are joined in)."""
-    return [expectation.description for expectation in _suite(kind).expectations]
+    """Every reason the contract can give, in the order reasons are joined in.
+
+    The suite's, in suite order, with the row rules' reasons after the HS code format's.
+    """
+    from data_contracts.suites import HS_FORMAT_REASON, ROW_RULES
+
+    order = [expectation.description for expectation in _suite(kind).expectations]
+    extra = [reason for reasons in ROW_RULES[kind].values() for reason in reasons]
+    at = order.index(HS_FORMAT_REASON) + 1 if HS_FORMAT_REASON in order else len(order)
+    return [*order[:at], *extra, *order[at:]]
+
+
+def _row_rule_failures(canonical: pd.DataFrame, kind: Kind) -> dict[str, np.ndarray]:
+    """Row positions failing each rule checked outside GX (`suites.ROW_RULES`)."""
+    if kind != "declarations":
+        return {}
+    masks = editions.edition_failures(canonical["hs_code"], canonical["declaration_date"])
+    return {reason: np.flatnonzero(mask) for reason, mask in masks.items() if mask.any()}
 
 
 def _check_table(frame: pd.DataFrame, kind: Kind) -> None:
@@ -188,6 +206,7 @@ def validate(
     canonical, cell_failures = coerce_columns(received, kind)
     checked = gx_frame(canonical)
     suite_failures = _run_suite(checked, kind, today or datetime.date.today())
+    suite_failures.update(_row_rule_failures(canonical, kind))
     masks = _failure_masks(cell_failures, suite_failures, kind)
     bad = np.logical_or.reduce([*masks.values(), np.zeros(len(received), dtype=bool)])
     extras = tuple(name for name in received.columns if name not in canonical.columns)

@@ -48,7 +48,7 @@ CATALOGUE: tuple[Feature, ...] = (
             "goods declared in HS chapter {chapter_code}", categorical=True),
     Feature("hs_heading", _T, "HS heading (4 digits) of the declared code", "code", "int64",
             "goods declared under HS heading {heading_code}"),
-    Feature("hs6", _T, "HS subheading (6 digits) of the declared code", "code", "int64",
+    Feature("hs6", _T, "HS 2022 subheading (6 digits) of the declared code", "code", "int64",
             "goods declared under HS {hs6_code}"),
     _flag("is_waste_code", _T, "declared code is a Basel waste-relevant code",
           "HS {hs6_code} is a waste-relevant code (Basel)",
@@ -248,13 +248,16 @@ class _Context(dict[str, Any]):
 
 
 def _code(row: Mapping[str, Any], digits: int) -> str:
+    """The code as features read it (HS 2022); six digits also name an HS 2017 code declared."""
     value: Any = row.get("hs6")
-    if is_missing(value) or int(value) < 0:
-        text = str(row.get("hs_code", "") or "")[:6]
-    else:
-        text = f"{int(value):06d}"
+    declared = str(row.get("hs_code", "") or "").strip()[:6]
+    text = declared if is_missing(value) or int(value) < 0 else f"{int(value):06d}"
     text = text[:digits] if len(text) >= digits else "?"
-    return f"{text[:4]}.{text[4:]}" if digits == 6 and text != "?" else text
+    if digits != 6 or text == "?":
+        return text
+    if len(declared) == 6 and declared != text:
+        return f"{declared[:4]}.{declared[4:]} (HS 2017, read as HS 2022 {text[:4]}.{text[4:]})"
+    return f"{text[:4]}.{text[4:]}"
 
 
 def is_missing(value: Any) -> bool:

@@ -20,9 +20,15 @@ def day_numbers(dates: pd.Series | pd.DatetimeIndex) -> np.ndarray:
 
 
 def hs_parts(hs_code: pd.Series) -> pd.DataFrame:
-    """HS6 as text and as integer, with heading (HS4) and chapter (HS2); -1 when unreadable."""
+    """HS 2022 HS6 as text and as integer, with heading (HS4) and chapter (HS2); -1 if unreadable.
+
+    An HS 2017-only code (declared before 2022, kept as declared) is read as the HS 2022
+    subheading `tables.hs2017_as_hs2022` gives it, so its regime, cover-code, ban and history
+    features are those of the HS 2022 goods it stands for (2903.39 reads as an HFC).
+    """
     codes, uniques = pd.factorize(hs_code.astype("str").fillna(""), use_na_sentinel=False)
-    text = pd.Series(uniques, dtype="str").str.strip().str.slice(0, 6)
+    declared = pd.Series(uniques, dtype="str").str.strip().str.slice(0, 6)
+    text = declared.map(tables.hs2017_as_hs2022()).fillna(declared)
     number = pd.to_numeric(text, errors="coerce").fillna(-1).astype(np.int64).to_numpy()
     valid = number >= 0
     hs6_text = pd.Categorical.from_codes(*_unique_codes(text.to_numpy(dtype=object), codes))

@@ -129,6 +129,39 @@ def regimes() -> pd.DataFrame:
     return table.drop_duplicates("hs6").set_index("hs6")
 
 
+#: Conventions whose goods need a consent, licence or permit (ranked first in `hs2017_as_hs2022`).
+CONTROLLED_CONVENTIONS = ("Basel", "Montreal", "CITES")
+
+
+@cache
+def hs2017_as_hs2022() -> dict[str, str]:
+    """The HS 2022 subheading that features read for each HS 2017-only subheading.
+
+    An HS 2017 code kept as declared stands for the HS 2022 set it became
+    (`reference.hs2017_to_hs2022`). Features need one code, so the set's members are grouped
+    by regime (category, subcategory, convention) and the group taken is, in turn, controlled
+    (Basel, Montreal, CITES), of any regime, the largest, and its last (residual 'other')
+    subheading is read. HS 2017 2903.39 thus reads as an HFC (2903.48: eight HFC subheadings
+    against one methyl bromide and four uncontrolled ones), 8548.10 as a waste battery
+    (8549.19), 3824.78 as an HFC blend (3827.69), 6201.11 as 6201.20.
+    """
+    table = regimes()
+    out: dict[str, str] = {}
+    for code, targets in reference.hs2017_to_hs2022().items():
+        members = table.reindex(list(targets)).fillna("").rename_axis("hs6").reset_index()
+        groups = members.groupby(["category", "subcategory", "convention"], sort=False)
+        best = max(  # max keeps the first of equal groups, the one with the lowest code
+            groups,
+            key=lambda item: (
+                item[0][2] in CONTROLLED_CONVENTIONS,
+                item[0][0] != "",
+                len(item[1]),
+            ),
+        )
+        out[code] = str(best[1]["hs6"].max())
+    return out
+
+
 def _expand(tokens: pd.Series) -> frozenset[str]:
     members: set[str] = set()
     for cell in tokens:

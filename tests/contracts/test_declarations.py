@@ -97,7 +97,7 @@ def test_net_weight_equal_to_gross_is_valid(text: pd.DataFrame) -> None:
 def test_hs_code_with_letters(text: pd.DataFrame) -> None:
     result = check(with_cells(text, 1, hs_code="85A710"))
     assert reasons_of(result) == {
-        "D0000002": "hs_code not 6 to 10 digits; hs_code not an HS 2022 subheading"
+        "D0000002": "hs_code not 6 to 10 digits; hs_code not an HS 2017 or HS 2022 subheading"
     }
 
 
@@ -108,7 +108,7 @@ def test_hs_code_read_as_integer_loses_its_leading_zero_and_is_not_padded(
     frame.loc[4, "hs_code"] = 85176200  # eight digits without a leading zero stay valid
     result = check(frame)
     assert reasons_of(result) == {
-        "D0000003": "hs_code not 6 to 10 digits; hs_code not an HS 2022 subheading"
+        "D0000003": "hs_code not 6 to 10 digits; hs_code not an HS 2017 or HS 2022 subheading"
     }
     assert result.quarantine.loc[0, "hs_code"] == "10121"
     assert "85176200" in set(result.valid["hs_code"])
@@ -122,7 +122,52 @@ def test_hs_code_keeps_leading_zeros(text: pd.DataFrame) -> None:
 def test_hs_code_not_in_hs_2022(text: pd.DataFrame) -> None:
     # 010110 was split into 010121/010129 in HS 2012: well formed, but no HS 2022 subheading.
     result = check(with_cells(text, 2, hs_code="01011000"))
-    assert reasons_of(result) == {"D0000003": "hs_code not an HS 2022 subheading"}
+    assert reasons_of(result) == {"D0000003": "hs_code not an HS 2017 or HS 2022 subheading"}
+
+
+@pytest.mark.parametrize("code", ["290339", "85481000", "620111"])
+def test_hs_2017_code_dated_before_2022_passes_as_declared(text: pd.DataFrame, code: str) -> None:
+    result = check(with_cells(text, 2, hs_code=code, declaration_date="2021-12-31"))
+    assert result.quarantine.empty
+    assert result.valid.loc[2, "hs_code"] == code
+
+
+def test_hs_2022_only_code_dated_before_2022_names_the_edition_in_force(
+    text: pd.DataFrame,
+) -> None:
+    frame = with_cells(text, 2, hs_code="854911", declaration_date="2020-06-30")
+    frame = with_cells(frame, 3, hs_code="29034500", declaration_date="2021-12-31")
+    reason = (
+        "hs_code is HS 2022 only, but HS 2017 was in force on declaration_date (before 2022-01-01)"
+    )
+    assert reasons_of(check(frame)) == {"D0000003": reason, "D0000004": reason}
+
+
+def test_hs_2017_only_code_dated_from_2022_names_the_edition_in_force(
+    text: pd.DataFrame,
+) -> None:
+    result = check(with_cells(text, 2, hs_code="854810", declaration_date="2022-01-01"))
+    assert reasons_of(result) == {
+        "D0000003": "hs_code is HS 2017 only, but HS 2022 was in force on declaration_date "
+        "(from 2022-01-01)"
+    }
+
+
+@pytest.mark.parametrize("day", ["2017-01-02", "2021-12-31", "2022-01-01", "2024-05-05"])
+def test_codes_of_both_editions_pass_on_any_date(text: pd.DataFrame, day: str) -> None:
+    frame = with_cells(text, 2, hs_code="391590", declaration_date=day)
+    assert check(with_cells(frame, 3, hs_code="0101210000", declaration_date=day)).quarantine.empty
+
+
+def test_unreadable_date_is_reported_once_and_the_code_needs_only_an_edition(
+    text: pd.DataFrame,
+) -> None:
+    frame = with_cells(text, 2, hs_code="854911", declaration_date="2021-13-01")
+    frame = with_cells(frame, 3, hs_code="854810", declaration_date="")
+    assert reasons_of(check(frame)) == {
+        "D0000003": "declaration_date not a date (YYYY-MM-DD)",
+        "D0000004": "declaration_date is missing",
+    }
 
 
 @pytest.mark.parametrize("code", ["XX", "uk", "GBR", "EU"])
@@ -262,7 +307,7 @@ def test_every_failed_expectation_is_named_in_suite_order(text: pd.DataFrame) ->
     assert reasons_of(check(frame)) == {
         "D0000012": "flow is missing; gross_weight_kg not a number; "
         "declaration_date after today; hs_code not 6 to 10 digits; "
-        "hs_code not an HS 2022 subheading; net_weight_kg <= 0"
+        "hs_code not an HS 2017 or HS 2022 subheading; net_weight_kg <= 0"
     }
 
 

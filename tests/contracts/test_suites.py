@@ -8,8 +8,10 @@ from typing import get_args
 import great_expectations as gx
 import pytest
 
+from data_contracts import editions
 from data_contracts.schemas import SCHEMA_VERSION, SCHEMAS, Kind
 from data_contracts.suites import build_suite, suite_to_dict
+from data_contracts.validation import reason_order
 from tests.contracts.suite_files import SUITE_DIR, suite_json
 
 KINDS = get_args(Kind)
@@ -61,6 +63,15 @@ def test_declaration_suite_covers_the_issue_rules() -> None:
     assert configs["declaration_id duplicated"].type == "expect_column_values_to_be_unique"
     assert configs["net_weight_kg > gross_weight_kg"].kwargs["or_equal"] is True
     assert configs["declaration_date after today"].kwargs["max_value"] == {"$PARAMETER": "today"}
-    assert configs["hs_code not an HS 2022 subheading"].kwargs["regex"].count("|") > 5000
+    assert configs["hs_code not 6 to 10 digits"].kwargs["regex"] == r"^[0-9]{6,10}$"
     for column in ("origin_country", "consignment_country", "destination_country"):
         assert "GB" in configs[f"{column} not an ISO 3166 alpha-2 code"].kwargs["value_set"]
+
+
+def test_the_hs_edition_rule_is_named_in_the_suite_and_joined_after_the_code_format() -> None:
+    (rule,) = build_suite("declarations").meta["row_rules"].values()
+    assert rule == list(editions.REASONS)
+    order = reason_order("declarations")
+    at = order.index("hs_code not 6 to 10 digits")
+    assert order[at + 1 : at + 4] == list(editions.REASONS)
+    assert "row_rules" not in build_suite("inspections").meta
