@@ -211,13 +211,12 @@ def test_shipped_mappings_parse_and_unknown_names_are_refused() -> None:
         shipped_mapping("nope")
 
 
-def test_kcs_hs_replacements_all_land_on_hs2022_subheadings() -> None:
+def test_kcs_keeps_its_hs_2017_codes_as_declared() -> None:
+    # The contract checks each code against the edition in force on its date (HS 2017 for KCS's
+    # 2020-21 rows), so the mapping rewrites none of them.
     rule = shipped_mapping("kcs").tables["declarations"]["hs_code"]
-    assert rule.codes
-    assert not rule.complete
-    subheadings = reference.hs6_subheadings()
-    assert {new for new in rule.codes.values() if new not in subheadings} == set()
-    assert {old for old in rule.codes if old in subheadings} == set()
+    assert rule.codes is None
+    assert rule.pad == 6
 
 
 def test_a_mapping_may_declare_the_target_its_labels_support() -> None:
