@@ -3,9 +3,10 @@
 Reads the warehouse, builds point-in-time features, trains on the past, and evaluates the new
 model, its baselines and the current champion on the same holdout: the last `holdout_days`
 before `until`, after a gap for late results. One MLflow run records it all; the model is
-registered as `shipment-risk` with alias `challenger`, and becomes `champion` only with
-`promote` and a passed gate (or when there is no champion yet), the promotion recorded on the
-registry with the reason "gate passed".
+registered as `shipment-risk` with alias `challenger` (refitted on every labelled row before
+`until` once the gate allows it), and becomes `champion` only with `promote` and a passed gate,
+first model included, or a person's `force_reason`; the promotion is recorded on the registry
+with the reason "gate passed" or the forced one.
 """
 
 from __future__ import annotations
