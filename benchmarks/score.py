@@ -58,9 +58,9 @@ STAGES: dict[str, tuple[str, str]] = {
     "model": ("models.scoring", "RiskModel.predict"),
     "profiles": ("models.scoring", "fire"),
     "selection": ("models.scoring", "assign_lanes"),
-    "reasons_profiles": ("models.scoring", "profile_reasons"),
-    "reasons_model": ("models.scoring", "model_reasons"),
-    "reasons_merge": ("models.scoring", "merge_reasons"),
+    "reasons_profiles": ("models.explain", "profile_reasons"),
+    "reasons_model": ("models.explain", "model_reasons"),
+    "reasons_merge": ("models.explain", "merge_lists"),
     "write_parquet": ("pipelines.storage.io", "write_parquet"),
     "write_csv": ("pipelines.storage.io", "write_csv"),
     "report": ("pipelines.steps.scoring", "render_score_report"),
@@ -169,11 +169,11 @@ def _register_champion(home: Path) -> str:
 
 def _instrument(seconds: dict[str, float], cpu: dict[str, float], attribution: str) -> None:
     """Wrap every function of STAGES so its calls add to `seconds[stage]` and `cpu[stage]`."""
-    import models.scoring
+    import models.explain
 
     if attribution != "shap":  # the option of `model_reasons`, for this run only
-        models.scoring.model_reasons = functools.partial(  # type: ignore[assignment]
-            models.scoring.model_reasons, attribution=attribution
+        models.explain.model_reasons = functools.partial(  # type: ignore[assignment]
+            models.explain.model_reasons, attribution=attribution
         )
     for stage, (module_name, attribute) in STAGES.items():
         owner: Any = importlib.import_module(module_name)

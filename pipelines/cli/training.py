@@ -150,6 +150,13 @@ def evaluate(
         Path,
         typer.Option(help="truth.parquet, or inspection results (CSV/Parquet)", show_default=False),
     ],
+    count: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Violation category a result counts as a hit (repeatable; default waste, ods, "
+            "wildlife; 'other' for a revenue model)"
+        ),
+    ] = None,
 ) -> None:
     """Precision, recall, hit rate and lift at 1/2/5/10% budgets, per category, as JSON."""
     import json
@@ -157,7 +164,8 @@ def evaluate(
     from pipelines.flows.evaluate import EvaluateConfig, evaluate_flow
     from pipelines.runtime import run_flow
 
-    summary = run_flow(evaluate_flow, EvaluateConfig(scores=scores, truth=truth))
+    options: dict[str, Any] = {"count": tuple(count)} if count else {}
+    summary = run_flow(evaluate_flow, EvaluateConfig(scores=scores, truth=truth, **options))
     typer.echo(json.dumps(summary.model_dump(mode="json")["metrics"], indent=2))
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import flow
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from data_contracts.schemas import RISK_CATEGORIES, VIOLATION_CATEGORIES
 from models.evaluation import evaluate_scores
 from pipelines.steps.evaluation import read_labels, read_scores
 
@@ -45,6 +46,19 @@ class EvaluateConfig(BaseModel):
 
     scores: Path = Field(description="scores.parquet or .csv, as written by gcrisk score")
     truth: Path = Field(description="truth.parquet, or inspection results (CSV/Parquet)")
+    count: tuple[str, ...] = Field(
+        default=RISK_CATEGORIES,
+        description="Violation categories an inspection result counts as a hit (a model of "
+        "'other', e.g. revenue fraud, is measured with count=('other',))",
+    )
+
+    @field_validator("count")
+    @classmethod
+    def _known(cls, count: tuple[str, ...]) -> tuple[str, ...]:
+        known = [c for c in VIOLATION_CATEGORIES if c != "none"]
+        if not count or set(count) - set(known):
+            raise ValueError(f"count must name categories from {', '.join(known)}")
+        return count
 
 
 class EvaluateSummary(BaseModel):
@@ -59,7 +73,7 @@ class EvaluateSummary(BaseModel):
 def evaluate_flow(config: EvaluateConfig) -> EvaluateSummary:
     """Read the scores and the labels, measure the ranking at every budget."""
     scores = read_scores(config.scores)
-    labels = read_labels(config.truth)
+    labels = read_labels(config.truth, config.count)
     return EvaluateSummary(
         scores=str(config.scores),
         truth=str(config.truth),

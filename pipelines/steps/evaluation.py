@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from data_contracts.coercion import TableError
+from data_contracts.schemas import RISK_CATEGORIES
 from models.evaluation import labels_from_inspections, labels_from_truth
 from pipelines.runtime import get_logger, step
 from pipelines.storage.io import read_table
@@ -30,8 +31,9 @@ def read_scores(path: Path) -> pd.DataFrame:
 
 
 @step(name="read-labels")
-def read_labels(path: Path) -> pd.DataFrame:
-    """Per-declaration labels from a simulated truth table or from inspection results.
+def read_labels(path: Path, count: tuple[str, ...] = RISK_CATEGORIES) -> pd.DataFrame:
+    """Per-declaration labels from a simulated truth table or from inspection results (where a
+    violation of one of the `count` categories is a hit).
 
     Raises:
         TableError: unreadable file, or neither truth nor inspection columns.
@@ -41,7 +43,7 @@ def read_labels(path: Path) -> pd.DataFrame:
         frame["is_illicit"] = frame["is_illicit"].astype("str").str.lower().isin(["true", "1"])
         return labels_from_truth(frame)
     if {"outcome", "violation_category"} <= set(frame.columns):
-        return labels_from_inspections(frame)
+        return labels_from_inspections(frame, counted=count)
     raise TableError(
         f"{path}: expected truth (is_illicit, category) or inspection results "
         "(outcome, violation_category)"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from data_contracts import reference
 from data_contracts.mappings import (
     MappingError,
     apply_mapping,
