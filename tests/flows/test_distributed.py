@@ -335,19 +335,19 @@ def test_the_flows_choose_their_task_runner_when_a_run_starts_not_at_import(
 
     from pipelines.cluster.client import ClusterTaskRunner
 
-    monkeypatch.delenv("GCRISK_DASK_SCHEDULER", raising=False)
-    module = importlib.reload(importlib.import_module(flow_module))
+    # One flow object, imported once, whatever the environment was then (no reload: that
+    # would replace the module's classes under the other tests).
+    module = importlib.import_module(flow_module)
     flow = next(v for k, v in vars(module).items() if k.endswith("_flow"))
     assert isinstance(flow.task_runner, ClusterTaskRunner)
-    # Set after the import: this run gets Dask (a LocalCluster, not started before a submit).
+    # Dask on when this run starts: this run gets Dask (a LocalCluster, not started before a
+    # submit).
     monkeypatch.setenv("GCRISK_DASK_SCHEDULER", "local")
     with flow.task_runner.duplicate() as runner:
         assert isinstance(runner.delegate, DaskTaskRunner) and runner.delegate.address is None
         assert runner.delegate._started
     assert runner.delegate is None
-    # The reverse: imported with Dask on, run without it.
-    module = importlib.reload(module)
-    flow = next(v for k, v in vars(module).items() if k.endswith("_flow"))
+    # The same flow object, Dask off when the next run starts: the default runner.
     monkeypatch.delenv("GCRISK_DASK_SCHEDULER")
     with flow.task_runner.duplicate() as runner:
         assert isinstance(runner.delegate, ThreadPoolTaskRunner)
