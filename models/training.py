@@ -322,7 +322,7 @@ def target_support(
 
 
 def booster_params(config: TrainConfig) -> dict[str, object]:
-    """LightGBM parameters of a category's booster under `config` (as `_fit_category` uses)."""
+    """LightGBM parameters of a category's booster under `config`."""
     return {
         "objective": "binary",
         "learning_rate": config.learning_rate,
@@ -446,21 +446,7 @@ def _fit_category(
     fallback = base_rate_fallback(y, weights, split, config)
     if fallback is not None:
         return fallback
-    params = {
-        "objective": "binary",
-        "learning_rate": config.learning_rate,
-        "num_leaves": config.num_leaves,
-        "min_data_in_leaf": config.min_data_in_leaf,
-        "feature_fraction": config.feature_fraction,
-        "bagging_fraction": 0.8,
-        "bagging_freq": 1,
-        "lambda_l2": config.lambda_l2,
-        "metric": config.stopping_metric,
-        "seed": config.seed,
-        "deterministic": True,
-        "num_threads": 2,
-        "verbosity": -1,
-    }
+    params = booster_params(config)
     fit_set = lgb.Dataset(
         x[split.fit],
         y[split.fit],

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from pipelines.settings import Settings
 from pipelines.steps.registry import previous_champion, promote_version
+from pipelines.storage.tracking import Promotion
 
 DEFAULT_ROLLBACK_REASON = "rollback"
 
@@ -62,6 +63,18 @@ class PromotionSummary(BaseModel):
     reason: str
     unchanged: bool = Field(description="The version already was champion")
 
+    @classmethod
+    def of(cls, promotion: Promotion, *, unchanged: bool) -> PromotionSummary:
+        """The summary of one recorded promotion."""
+        return cls(
+            version=promotion.version,
+            previous=promotion.previous,
+            by=promotion.by,
+            at=promotion.at,
+            reason=promotion.reason,
+            unchanged=unchanged,
+        )
+
 
 @flow(name="promote-model", validate_parameters=True)
 def promote_flow(config: PromoteConfig) -> PromotionSummary:
@@ -69,14 +82,7 @@ def promote_flow(config: PromoteConfig) -> PromotionSummary:
     promotion, unchanged = promote_version(
         Settings(), config.version, by=config.by, reason=config.reason
     )
-    return PromotionSummary(
-        version=promotion.version,
-        previous=promotion.previous,
-        by=promotion.by,
-        at=promotion.at,
-        reason=promotion.reason,
-        unchanged=unchanged,
-    )
+    return PromotionSummary.of(promotion, unchanged=unchanged)
 
 
 @flow(name="rollback-model", validate_parameters=True)
@@ -85,11 +91,4 @@ def rollback_flow(config: RollbackConfig) -> PromotionSummary:
     settings = Settings()
     version = previous_champion(settings)
     promotion, unchanged = promote_version(settings, version, by=config.by, reason=config.reason)
-    return PromotionSummary(
-        version=promotion.version,
-        previous=promotion.previous,
-        by=promotion.by,
-        at=promotion.at,
-        reason=promotion.reason,
-        unchanged=unchanged,
-    )
+    return PromotionSummary.of(promotion, unchanged=unchanged)

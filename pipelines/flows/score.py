@@ -78,8 +78,8 @@ def score_flow(config: ScoreConfig) -> ScoreSummary:
     result = validate_table(frame, "declarations", config.today, source=config.file)
     del frame  # the received text: ~1 GB at a million rows, not needed past validation
     validation = ValidationSummary.of(result, file=config.file, kind="declarations")
-    if daily_capacity is not None:  # every office of the batch needs a quota, before loading
-        capacity_per_office(daily_capacity, result.valid)
+    # Every office of the batch needs a quota: checked before the batch is loaded.
+    capacity = None if daily_capacity is None else capacity_per_office(daily_capacity, result.valid)
     result = pseudonymise_ids(result, settings.key_bytes())
     load_warehouse(
         settings.warehouse_path,
@@ -98,11 +98,11 @@ def score_flow(config: ScoreConfig) -> ScoreSummary:
         # Features stay on the cluster; the drift comes back summed from its partitions.
         features = pd.DataFrame()
         scores, drift = score_on_cluster(
-            result.valid, champion, selection, daily_capacity, settings, profiles
+            result.valid, champion, selection, capacity, settings, profiles
         )
     elif len(result.valid):
         features = batch_features(settings.warehouse_path, result.valid)
-        scores = score(features, result.valid, champion, selection, daily_capacity, profiles)
+        scores = score(features, result.valid, champion, selection, capacity, profiles)
     else:  # everything quarantined: empty outputs, and the summary says why
         features, scores = pd.DataFrame(), empty_scores()
     summary = write_outputs(

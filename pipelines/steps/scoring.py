@@ -85,11 +85,11 @@ def score(
     batch: pd.DataFrame,
     champion: Champion,
     selection: SelectionConfig,
-    daily_capacity: pd.Series | None,
+    capacity: pd.Series | None,
     profiles: ProfileSet,
 ) -> pd.DataFrame:
     """Probabilities, profiles, lanes within capacity and reasons."""
-    inputs = scoring_inputs(champion, selection, daily_capacity, batch, profiles)
+    inputs = scoring_inputs(champion, selection, capacity, profiles)
     scores = score_features(features, batch, inputs)
     lanes = scores["lane"].value_counts().to_dict()
     get_logger().info("scored %d declarations: %s", len(scores), lanes)
@@ -116,12 +116,12 @@ def score_on_cluster(
     batch: pd.DataFrame,
     champion: Champion,
     selection: SelectionConfig,
-    daily_capacity: pd.Series | None,
+    capacity: pd.Series | None,
     settings: Settings,
     profiles: ProfileSet,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Stage the batch, score it on the cluster, remove the staged files; scores and drift."""
-    inputs = scoring_inputs(champion, selection, daily_capacity, batch, profiles)
+    inputs = scoring_inputs(champion, selection, capacity, profiles)
     folder = staging_folder(settings, "score")
     try:
         snapshots, files = stage_for_cluster(settings.warehouse_path, batch, folder)
@@ -234,15 +234,14 @@ def capacity_per_office(daily: pd.Series, batch: pd.DataFrame) -> pd.Series:
 def scoring_inputs(
     champion: Champion,
     selection: SelectionConfig,
-    daily_capacity: pd.Series | None,
-    batch: pd.DataFrame,
+    capacity: pd.Series | None,
     profiles: ProfileSet,
 ) -> ScoringInputs:
-    """What scoring `batch` takes on either path: the champion (or profiles alone), the
-    selecting `profiles`, lanes by `selection` within the batch's office capacity, stamped now."""
+    """What scoring takes on either path: the champion (or profiles alone), the selecting
+    `profiles`, lanes by `selection` within `capacity` (inspections per day by office, from
+    `capacity_per_office`), stamped now."""
     from features import describe
 
-    capacity = None if daily_capacity is None else capacity_per_office(daily_capacity, batch)
     return ScoringInputs(
         model=champion.model,
         profiles=profiles,
