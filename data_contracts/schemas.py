@@ -103,6 +103,12 @@ SCORE_COLUMNS: tuple[Column, ...] = (
         "Probability of selection (unselected rows: the random stream's sampling rate)",
     ),
     Column("rules_fired", "string", "Pipe-separated ids of fired risk profiles", nullable=True),
+    Column(
+        "shadow_fired",
+        "string",
+        "Pipe-separated ids of draft or unapproved profiles that fired (shadow: never selects)",
+        nullable=True,
+    ),
     Column("reasons", "string", "Top three reasons in plain language", nullable=True),
     Column("model_version", "string", "Registered model version, or 'profiles-only'"),
     Column("scored_at", "timestamp", "When the batch was scored"),

@@ -27,8 +27,10 @@ BREAKDOWNS = {
     "selection_reason": "selection reason",
     "profile": "profile",
     "indicator": "indicator",
+    "shadow_profile": "shadow profile",
     "model_version": "model version",
 }
+_LISTS = ("profile", "indicator", "shadow_profile")
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,9 @@ def hit_rates(
     """Results, violations and environmental violations (waste, ODS, wildlife) per group.
 
     By indicator, a result counts once for every indicator its fired profiles cite
-    (`indicators`: profile id -> indicator ids); a row no profile fired on is `(none)`.
+    (`indicators`: profile id -> indicator ids); a row no profile fired on is `(none)`. By
+    shadow profile, the results of rows a draft or unapproved profile fired on: what it would
+    have found among what was inspected anyway.
     """
     violation = results["outcome"].astype("str").eq("violation")
     environmental = violation & results["violation_category"].isin(RISK_CATEGORIES)
@@ -102,18 +106,22 @@ def hit_rates(
         {
             "lane": results["lane"].fillna(NOT_SCORED).astype("str"),
             "selection_reason": results["selection_reason"].astype("str"),
-            "profile": results["rules_fired"].fillna("").astype("str").replace("", NO_PROFILE),
+            "profile": _ids(results["rules_fired"]),
+            "shadow_profile": _ids(results.get("shadow_fired", pd.Series("", results.index))),
             "model_version": results["model_version"].fillna(NOT_SCORED).astype("str"),
             "violation": violation.to_numpy(),
             "environmental": environmental.to_numpy(),
         }
     )
-    base["profile"] = base["profile"].str.split("|")
     base["indicator"] = base["profile"].map(lambda ids: cited(ids, indicators or {}))
     return {
-        name: _rates(base.explode(name) if name in ("profile", "indicator") else base, name)
-        for name in BREAKDOWNS
+        name: _rates(base.explode(name) if name in _LISTS else base, name) for name in BREAKDOWNS
     }
+
+
+def _ids(fired: pd.Series) -> pd.Series:
+    """Pipe-joined profile ids as lists, `[NO_PROFILE]` where none fired."""
+    return fired.fillna("").astype("str").replace("", NO_PROFILE).str.split("|")
 
 
 def cited(profiles: list[str], indicators: Mapping[str, Sequence[str]]) -> list[str]:

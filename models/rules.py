@@ -46,7 +46,7 @@ from pydantic import (
 )
 
 from data_contracts.reference import risk_indicators
-from models.profiles_lifecycle import Standing, expiring_soon, standing
+from models.profiles_lifecycle import EXPIRY_WARNING_DAYS, Standing, expiring_soon, standing
 
 _COMPARISONS: dict[str, Callable[[pd.Series, Any], pd.Series]] = {
     "eq": lambda s, v: s == v,
@@ -187,8 +187,38 @@ class ProfileSet:
         """The active profiles whose window ends within `days` days after `on`."""
         return self._where(lambda p: expiring_soon(p, on, days=days))
 
+    def in_use(self, on: dt.date) -> ProfilesInUse:
+        """What scoring does with these profiles on day `on`."""
+        return ProfilesInUse(on, self.selecting(on), self.shadow(on), self.expiring(on))
+
     def _where(self, keep: Callable[[Profile], bool]) -> ProfileSet:
         return ProfileSet(tuple(p for p in self.profiles if keep(p)))
+
+
+NO_PROFILES = ProfileSet(())
+
+
+@dataclass(frozen=True)
+class ProfilesInUse:
+    """The unit's profiles as one scoring run uses them, decided on one day (`on`).
+
+    `selecting` may put declarations in a lane; `shadow` (drafts, and active profiles not yet
+    signed off) fire for the decision record only; `expiring` still select but reach their
+    `valid_to` within EXPIRY_WARNING_DAYS days, so the run warns.
+    """
+
+    on: dt.date
+    selecting: ProfileSet
+    shadow: ProfileSet = NO_PROFILES
+    expiring: ProfileSet = NO_PROFILES
+
+    def warnings(self) -> list[str]:
+        """One line per expiring profile, for the scoring summary and report."""
+        return [
+            f"profile {p.label} expires on {p.valid_to}, within {EXPIRY_WARNING_DAYS} days of "
+            f"{self.on}: extend, replace or retire it"
+            for p in self.expiring.profiles
+        ]
 
 
 def parse_profile(text: str, *, source: str, known_fields: Iterable[str] | None = None) -> Profile:

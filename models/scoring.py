@@ -25,7 +25,7 @@ from data_contracts.schemas import SCORE_COLUMNS
 from models.baselines import profile_scores
 from models.explain import Describe, flagged_reasons
 from models.risk_model import RiskModel
-from models.rules import ProfileSet, fire, fired_ids
+from models.rules import NO_PROFILES, ProfileSet, fire, fired_ids
 from models.selection import SelectionConfig, capacity_for_budget, select, select_by_office
 
 PROFILES_ONLY = "profiles-only"
@@ -44,6 +44,7 @@ class ScoringInputs:
     capacity_per_office: pd.Series | None
     model_version: str
     scored_at: pd.Timestamp
+    shadow: ProfileSet = NO_PROFILES
 
     def arguments(self) -> dict[str, Any]:
         """The inputs as keyword arguments of `score_batch` (not copied)."""
@@ -60,8 +61,13 @@ def score_batch(
     capacity_per_office: pd.Series | None = None,
     model_version: str = PROFILES_ONLY,
     scored_at: pd.Timestamp,
+    shadow: ProfileSet = NO_PROFILES,
 ) -> pd.DataFrame:
-    """The canonical score table for `features` (one row per declaration, same order)."""
+    """The canonical score table for `features` (one row per declaration, same order).
+
+    `shadow` profiles (drafts, unapproved) fire into `shadow_fired` and nothing else: they
+    never change a lane, a reason or a probability.
+    """
     features = features.reset_index(drop=True)
     probabilities, pool, fired = predict_and_flag(features, model, profiles)
     lanes = assign_lanes(pool, selection=selection, capacity_per_office=capacity_per_office)
@@ -75,7 +81,7 @@ def score_batch(
         describe=describe,
     )
     return assemble(
-        row_scores(features, probabilities, fired),
+        row_scores(features, probabilities, fired, shadow),
         lanes,
         reasons,
         model_version=model_version if model is not None else PROFILES_ONLY,
@@ -176,12 +182,16 @@ def explain_flagged(
 
 
 def row_scores(
-    features: pd.DataFrame, probabilities: pd.DataFrame, fired: pd.DataFrame
+    features: pd.DataFrame,
+    probabilities: pd.DataFrame,
+    fired: pd.DataFrame,
+    shadow: ProfileSet = NO_PROFILES,
 ) -> pd.DataFrame:
-    """What is known of each row before selection: `declaration_id`, the probabilities and
-    `rules_fired` (the fired profiles' ids joined by '|')."""
+    """What is known of each row before selection: `declaration_id`, the probabilities,
+    `rules_fired` (the fired selecting profiles' ids joined by '|') and `shadow_fired` (the
+    same for the `shadow` profiles, fired here for the record only)."""
     return pd.concat([features[["declaration_id"]], probabilities], axis=1).assign(
-        rules_fired=fired_ids(fired)
+        rules_fired=fired_ids(fired), shadow_fired=fired_ids(fire(features, shadow))
     )
 
 

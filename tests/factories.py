@@ -123,6 +123,7 @@ def valid_scores(declarations: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
             "selection_reason": np.where(selected, "model", ""),
             "selection_propensity": np.where(selected, 1.0, 0.0),
             "rules_fired": np.where(risk >= 0.5, "W01|X02", ""),
+            "shadow_fired": np.where(risk >= 0.3, "ODS-09", ""),
             "reasons": np.where(selected, "high unit value; transit hub", ""),
             "model_version": "3",
             "scored_at": pd.Timestamp("2025-01-15 02:00:00"),

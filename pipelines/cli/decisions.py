@@ -46,6 +46,8 @@ def show(
         )
         if row.reasons:
             typer.echo(f"    reasons: {row.reasons}")
+        if isinstance(row.shadow_fired, str) and row.shadow_fired:
+            typer.echo(f"    shadow profiles fired (selected nothing): {row.shadow_fired}")
     typer.echo(f"* in force: {_why_in_force(history, result)}")
     if len(result):
         found = result.iloc[0]
@@ -78,6 +80,7 @@ def run(
     typer.echo(f"  batch sha256    {settings.batch_sha256}")
     typer.echo(f"  model           fingerprint {settings.model_fingerprint or '(none)'}")
     typer.echo(f"  profile set     {settings.profile_set_hash}")
+    typer.echo(f"  shadow profiles {settings.shadow_profiles or '(none)'}")
     typer.echo(
         f"  selection       budget {settings.budget}, exploration {settings.exploration}, "
         f"seed {settings.seed}"

@@ -55,6 +55,8 @@ def score(
         summary = run_flow(score_flow, config)
     if summary.banner:
         typer.echo(f"warning: {summary.banner}", err=True)
+    for line in summary.warnings:
+        typer.echo(f"warning: {line}", err=True)
     lanes = ", ".join(f"{n:,} {lane}" for lane, n in summary.lanes.items())
     typer.echo(
         f"{file.name}: {summary.rows_in:,} rows in, {summary.rows_scored:,} scored, "

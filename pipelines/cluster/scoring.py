@@ -28,7 +28,7 @@ from features import Snapshots, build_scoring_features
 from models.explain import Describe
 from models.monitoring import FeatureReference
 from models.risk_model import RiskModel
-from models.rules import ProfileSet
+from models.rules import NO_PROFILES, ProfileSet
 from models.scoring import (
     PROFILES_ONLY,
     assemble,
@@ -85,6 +85,7 @@ def score_and_count(
     snapshots: Snapshots,
     model_spec: dict[str, Any] | None,
     profiles: ProfileSet,
+    shadow: ProfileSet,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One partition's `row_scores` and selection pool (its columns prefixed `pool_`), and the
     rows per bin of each model feature against the model's drift reference (`feature`, `bin`,
@@ -94,7 +95,8 @@ def score_and_count(
     model = _model(model_spec)
     probabilities, pool, fired = predict_and_flag(features, model, profiles)
     scores = pd.concat(
-        [row_scores(features, probabilities, fired), pool.add_prefix(POOL_PREFIX)], axis=1
+        [row_scores(features, probabilities, fired, shadow), pool.add_prefix(POOL_PREFIX)],
+        axis=1,
     )
     reference = model.reference if model is not None else None
     return scores, _bin_counts(features, reference)
@@ -170,6 +172,7 @@ def score_partitioned(
     capacity_per_office: pd.Series | None = None,
     model_version: str = PROFILES_ONLY,
     scored_at: pd.Timestamp,
+    shadow: ProfileSet = NO_PROFILES,
     npartitions: int = 2,
 ) -> PartitionedScores:
     """The canonical score table of `batch`, equal to `score_batch` on the same rows, and the
@@ -180,8 +183,8 @@ def score_partitioned(
             `dask.dataframe` (e.g. from `read_batch`); rows keep their order.
         snapshots: history state as of the batch's first day, sent once to every worker.
         client: a `distributed.Client` (see `pipelines.cluster.client.dask_client`).
-        model, profiles, describe, selection, capacity_per_office, model_version, scored_at:
-            as in `models.scoring.score_batch`.
+        model, profiles, describe, selection, capacity_per_office, model_version, scored_at,
+        shadow: as in `models.scoring.score_batch`.
         npartitions: partitions of a pandas `batch`.
     """
     import dask
@@ -194,10 +197,10 @@ def score_partitioned(
     # futures drops the data under the other.
     snapshots_f, spec_f = client.scatter([snapshots, spec], broadcast=True, hash=False)
     sample = frame.partitions[0].head(2, compute=True)
-    meta = score_and_count(sample, snapshots, spec, profiles)[0].iloc[:0]
+    meta = score_and_count(sample, snapshots, spec, profiles, shadow)[0].iloc[:0]
     # One pass per partition gives its scores and its drift bin counts, kept on the workers.
     passes = [
-        dask.delayed(score_and_count, nout=2)(part, snapshots_f, spec_f, profiles)
+        dask.delayed(score_and_count, nout=2)(part, snapshots_f, spec_f, profiles, shadow)
         for part in frame.to_delayed()
     ]
     kept = client.persist([*(scores for scores, _ in passes), *(counts for _, counts in passes)])

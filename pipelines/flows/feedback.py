@@ -76,17 +76,25 @@ class IndicatorHitRate(HitRate):
     indicator: str
 
 
+class ShadowHitRate(HitRate):
+    """Results where a draft or unapproved profile fired (it selected nothing)."""
+
+    shadow_profile: str
+
+
 class VersionHitRate(HitRate):
     model_version: str
 
 
 class HitRates(BaseModel):
-    """Hit rates by lane, selection reason, profile, indicator and model version."""
+    """Hit rates by lane, selection reason, profile, indicator, shadow profile and model
+    version."""
 
     lane: list[LaneHitRate]
     selection_reason: list[ReasonHitRate]
     profile: list[ProfileHitRate]
     indicator: list[IndicatorHitRate]
+    shadow_profile: list[ShadowHitRate]
     model_version: list[VersionHitRate]
 
     @classmethod

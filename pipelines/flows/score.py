@@ -35,10 +35,10 @@ from pipelines.steps.scoring import (
     decision_run,
     empty_scores,
     log_scoring_run,
+    profiles_in_use,
     read_capacity,
     score,
     score_on_cluster,
-    selecting_profiles,
     write_outputs,
 )
 from pipelines.storage import io
@@ -90,7 +90,7 @@ def score_flow(config: ScoreConfig) -> ScoreSummary:
         key_fingerprint=fingerprint,
     )
     champion = champion_model(settings)
-    profiles = selecting_profiles(settings, result.valid)
+    profiles = profiles_in_use(settings, result.valid)
     selection = config.selection()
     run = decision_run(config.file, champion, selection, config.capacity, profiles)
     drift = None
@@ -117,6 +117,7 @@ def score_flow(config: ScoreConfig) -> ScoreSummary:
         run,
         started,
         drift,
+        tuple(profiles.warnings()),
     )
     summary = summary.model_copy(update={"mlflow_run_id": log_scoring_run(summary, settings)})
     io.write_json(summary.model_dump(), config.out / "summary.json")

@@ -69,6 +69,7 @@ def render_score_report(
     sections = [
         ("Counts", html.key_values(counts)),
         ("Red lane", note + html.table(red_table, wide=True)),
+        ("Profiles", _profiles_section(summary)),
         ("Score distributions", _distributions(scores)),
         ("Drift", _drift_section(drift, model_version=summary["model_version"])),
     ]
@@ -78,6 +79,28 @@ def render_score_report(
         banner=summary["banner"],
         subtitle=f"{summary['file']} · as of {summary['as_of']} · model {summary['model_version']}",
     )
+
+
+def _profiles_section(summary: dict[str, Any]) -> str:
+    """Fires per selecting profile, fires per shadow profile (logged, never selecting), and
+    the warnings of profiles about to expire."""
+    warnings = "".join(
+        f'<div class="banner" role="alert">{html.escape(text)}</div>'
+        for text in summary["warnings"]
+    )
+    fired = summary["rules_fired"]
+    shadow = summary["shadow_fired"]
+    parts = [
+        warnings,
+        html.key_values(fired) if fired else '<p class="muted">No selecting profile fired.</p>',
+    ]
+    if shadow:
+        parts += [
+            "<p>Shadow profiles (drafts, or not yet approved) fired as below: recorded in the "
+            "decision record as <code>shadow_fired</code>, they selected nothing.</p>",
+            html.key_values(shadow),
+        ]
+    return "".join(parts)
 
 
 def _distributions(scores: pd.DataFrame) -> str:

@@ -34,7 +34,7 @@ def results_with_scores(store: Warehouse, ids: pd.Series | None = None) -> pd.Da
     """
     sql = (
         "SELECT i.declaration_id, i.selection_reason, i.outcome, i.violation_category, "
-        "s.lane, s.rules_fired, s.model_version "
+        "s.lane, s.rules_fired, s.shadow_fired, s.model_version "
         "FROM inspections i LEFT JOIN scores s USING (declaration_id)"
     )
     frame = store.connection.execute(sql).df()

@@ -27,6 +27,7 @@ class ScoreSummary(BaseModel):
     selection_reasons: dict[str, int]
     categories: dict[str, int]
     rules_fired: dict[str, int]
+    shadow_fired: dict[str, int]
     model_version: str
     model_fingerprint: str
     data_fingerprint: str
@@ -35,6 +36,7 @@ class ScoreSummary(BaseModel):
     drift: dict[str, float]
     outputs: dict[str, str]
     decision_run_id: str
+    warnings: list[str] = []
     mlflow_run_id: str | None = None
 
     @classmethod
@@ -48,13 +50,14 @@ class ScoreSummary(BaseModel):
         *,
         out: Path,
         notes: tuple[str, ...] = (),
+        warnings: tuple[str, ...] = (),
         decision_run_id: str,
     ) -> ScoreSummary:
-        """The summary of `scores`; its banner joins the champion's fallback notice and `notes`."""
+        """The summary of `scores`; its banner joins the champion's fallback notice and `notes`;
+        `warnings` are what the analyst should act on (e.g. profiles about to expire)."""
         red = scores[scores["lane"] == "red"]
         columns = [f"p_{c}" for c in RISK_CATEGORIES]
         categories = red[columns].idxmax(axis=1).str.removeprefix("p_")
-        fired = scores["rules_fired"].str.split("|").explode()
         lanes = ("red", "yellow", "green")
         return cls(
             file=validation.file,
@@ -64,7 +67,8 @@ class ScoreSummary(BaseModel):
             lanes={lane: int((scores["lane"] == lane).sum()) for lane in lanes},
             selection_reasons=_counts(scores.loc[scores["selected"], "selection_reason"]),
             categories=_counts(categories),
-            rules_fired=_counts(fired[fired != ""]),
+            rules_fired=_fired_counts(scores["rules_fired"]),
+            shadow_fired=_fired_counts(scores["shadow_fired"]),
             model_version=champion.version,
             model_fingerprint=champion.fingerprint,
             data_fingerprint=io.frame_fingerprint(batch),
@@ -73,7 +77,14 @@ class ScoreSummary(BaseModel):
             drift={name: float(value) for name, value in drift.items()},
             outputs={name: str(out / name) for name in OUTPUT_FILES},
             decision_run_id=decision_run_id,
+            warnings=list(warnings),
         )
+
+
+def _fired_counts(fired: pd.Series) -> dict[str, int]:
+    """Rows per profile id from pipe-joined ids ('' when none fired)."""
+    ids = fired.fillna("").astype("str").str.split("|").explode()
+    return _counts(ids[ids != ""])
 
 
 def _counts(values: pd.Series) -> dict[str, int]:

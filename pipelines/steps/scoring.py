@@ -19,7 +19,7 @@ from data_contracts.coercion import TableError
 from data_contracts.schemas import PANDAS_DTYPES, SCORE_COLUMNS
 from models.officer import officer_view
 from models.risk_model import RiskModel
-from models.rules import ProfileSet
+from models.rules import ProfilesInUse
 from models.scoring import ScoringInputs, score_batch
 from models.selection import SelectionConfig
 from pipelines.cluster.staging import score_staged, stage_batch, staging_folder
@@ -44,19 +44,23 @@ _NOTHING_VALID = (
 
 
 @step(name="load-profiles")
-def selecting_profiles(settings: Settings, batch: pd.DataFrame) -> ProfileSet:
-    """The unit's profiles that may select on the batch's first day (active, approved, in
-    their window); drafts and retired ones never do."""
+def profiles_in_use(settings: Settings, batch: pd.DataFrame) -> ProfilesInUse:
+    """The unit's profiles on the batch's first day: those that may select (active, approved,
+    in their window), those that fire in shadow only (drafts, unapproved), and those about to
+    expire; retired and out-of-window ones stay silent."""
     unit = load_unit_profiles(settings)
     day = batch["declaration_date"].min().date() if len(batch) else utc_now().date()
-    chosen = unit.selecting(day)
+    chosen = unit.in_use(day)
     get_logger().info(
-        "%d of %d profiles select on %s (%s)",
-        len(chosen.ids),
+        "%d of %d profiles select on %s (%s), %d in shadow",
+        len(chosen.selecting.ids),
         len(unit.ids),
         day,
-        chosen.fingerprint,
+        chosen.selecting.fingerprint,
+        len(chosen.shadow.ids),
     )
+    for line in chosen.warnings():
+        get_logger().warning(line)
     return chosen
 
 
@@ -86,7 +90,7 @@ def score(
     champion: Champion,
     selection: SelectionConfig,
     capacity: pd.Series | None,
-    profiles: ProfileSet,
+    profiles: ProfilesInUse,
 ) -> pd.DataFrame:
     """Probabilities, profiles, lanes within capacity and reasons."""
     inputs = scoring_inputs(champion, selection, capacity, profiles)
@@ -118,7 +122,7 @@ def score_on_cluster(
     selection: SelectionConfig,
     capacity: pd.Series | None,
     settings: Settings,
-    profiles: ProfileSet,
+    profiles: ProfilesInUse,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Stage the batch, score it on the cluster, remove the staged files; scores and drift."""
     inputs = scoring_inputs(champion, selection, capacity, profiles)
@@ -150,9 +154,10 @@ def write_outputs(
     run: DecisionRun,
     started: datetime.datetime,
     drift: pd.Series | None = None,
+    warnings: tuple[str, ...] = (),
 ) -> ScoreSummary:
     """scores.parquet/.csv, quarantine.parquet, report.html and the decision record; the
-    summary."""
+    summary (with `warnings` for the analyst)."""
     notes = () if len(batch) else (_NOTHING_VALID.format(rows=validation.rows_in),)
     summary = write_score_outputs(
         scores,
@@ -163,6 +168,7 @@ def write_outputs(
         champion,
         out=out,
         notes=notes,
+        warnings=warnings,
         drift=drift,
         decision_run_id=run.run_id,
     )
@@ -235,16 +241,17 @@ def scoring_inputs(
     champion: Champion,
     selection: SelectionConfig,
     capacity: pd.Series | None,
-    profiles: ProfileSet,
+    profiles: ProfilesInUse,
 ) -> ScoringInputs:
-    """What scoring takes on either path: the champion (or profiles alone), the selecting
-    `profiles`, lanes by `selection` within `capacity` (inspections per day by office, from
-    `capacity_per_office`), stamped now."""
+    """What scoring takes on either path: the champion (or profiles alone), the selecting and
+    shadow `profiles`, lanes by `selection` within `capacity` (inspections per day by office,
+    from `capacity_per_office`), stamped now."""
     from features import describe
 
     return ScoringInputs(
         model=champion.model,
-        profiles=profiles,
+        profiles=profiles.selecting,
+        shadow=profiles.shadow,
         describe=describe,
         selection=selection,
         capacity_per_office=capacity,
@@ -281,6 +288,7 @@ def write_score_outputs(
     *,
     out: Path,
     notes: tuple[str, ...] = (),
+    warnings: tuple[str, ...] = (),
     drift: pd.Series | None = None,
     decision_run_id: str,
 ) -> ScoreSummary:
@@ -298,6 +306,7 @@ def write_score_outputs(
         drift,
         out=out,
         notes=notes,
+        warnings=warnings,
         decision_run_id=decision_run_id,
     )
     io.write_parquet(scores, out / "scores.parquet")
@@ -313,7 +322,7 @@ def decision_run(
     champion: Champion,
     selection: SelectionConfig,
     capacity_file: Path | None,
-    profiles: ProfileSet,
+    profiles: ProfilesInUse,
 ) -> DecisionRun:
     """A new scoring run's id and everything its lanes depend on, for the decision record."""
     return DecisionRun(
@@ -321,7 +330,8 @@ def decision_run(
         batch_file=str(batch_file.resolve()),
         batch_sha256=io.file_sha256(batch_file),
         model_fingerprint=champion.fingerprint,
-        profile_set_hash=profiles.fingerprint,
+        profile_set_hash=profiles.selecting.fingerprint,
+        shadow_profiles=profiles.shadow.version_label,
         budget=selection.budget,
         exploration=selection.exploration,
         seed=selection.seed,

@@ -38,6 +38,7 @@ RUN_COLUMNS: dict[str, str] = {
     "seed": "BIGINT NOT NULL",
     "capacity_file": "VARCHAR",
     "capacity_sha256": "VARCHAR",
+    "shadow_profiles": "VARCHAR",
 }
 _SCORE_DDL = ", ".join(
     f"{c.name} {SQL_TYPES[c.type]}{'' if c.nullable else ' NOT NULL'}" for c in SCHEMAS["scores"]
@@ -92,26 +93,67 @@ class DecisionRun:
     seed: int
     capacity_file: str | None = None
     capacity_sha256: str | None = None
+    #: The shadow profiles in use (`ID@version`, comma-separated): they fired into
+    #: `shadow_fired` and selected nothing.
+    shadow_profiles: str | None = None
 
 
 def create(connection: duckdb.DuckDBPyConnection) -> None:
-    """The `decisions` table and the `scores` view, moving a pre-record `scores` table over.
+    """The `decisions` table and the `scores` view, bringing older warehouses up to date.
 
     Warehouses written before the decision record kept one upserted row per declaration in a
     `scores` table; its rows become decisions of run 'before-decision-record' (their settings are
-    unknown, recorded as empty), and the table gives way to the view.
+    unknown, recorded as empty), and the table gives way to the view. Columns added to the record
+    since a warehouse was made (e.g. `shadow_fired`) are added empty: older decisions fired no
+    shadow profile.
     """
     connection.execute(DECISIONS_DDL)
+    _add_missing_columns(connection)
     kinds = connection.execute(
         "SELECT table_type FROM information_schema.tables WHERE table_name = 'scores'"
     ).fetchall()
     if kinds and kinds[0][0] == "BASE TABLE":
+        kept = [name for name in _SCORE_NAMES.split(", ") if name in _columns(connection, "scores")]
         connection.execute(
-            f"INSERT INTO decisions SELECT 'before-decision-record', source_file, '', '', '', "  # noqa: S608
-            f"0, 0, 0, NULL, NULL, {_SCORE_NAMES} FROM scores"
+            f"INSERT INTO decisions ({', '.join(_RUN_KEYS)}, {', '.join(kept)}) "  # noqa: S608
+            f"SELECT 'before-decision-record', source_file, '', '', '', 0, 0, 0, {', '.join(kept)} "
+            "FROM scores"
         )
         connection.execute("DROP TABLE scores")
     connection.execute(IN_FORCE_VIEW)
+
+
+#: The run columns a migrated pre-record score gets values for (the rest stay NULL).
+_RUN_KEYS = (
+    "run_id",
+    "batch_file",
+    "batch_sha256",
+    "model_fingerprint",
+    "profile_set_hash",
+    "budget",
+    "exploration",
+    "seed",
+)
+
+
+def _columns(connection: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = connection.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def _add_missing_columns(connection: duckdb.DuckDBPyConnection) -> None:
+    """Add the nullable columns a decisions table of an older gcrisk lacks (NOT NULL columns
+    have been there since the record began)."""
+    present = _columns(connection, "decisions")
+    wanted = {
+        **{name: kind for name, kind in RUN_COLUMNS.items() if "NOT NULL" not in kind},
+        **{c.name: SQL_TYPES[c.type] for c in SCHEMAS["scores"] if c.nullable},
+    }
+    for name, kind in wanted.items():
+        if name not in present:
+            connection.execute(f"ALTER TABLE decisions ADD COLUMN {name} {kind}")
 
 
 def append(connection: duckdb.DuckDBPyConnection, scores: pd.DataFrame, run: DecisionRun) -> int:

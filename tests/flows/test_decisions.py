@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.storage.decisions import DecisionRun
+from pipelines.storage.decisions import DECISIONS_DDL, DecisionRun
 from pipelines.storage.tables import canonical_frame
 from pipelines.storage.warehouse import Warehouse
 from tests.factories import valid_declarations, valid_inspections, valid_scores
@@ -138,16 +138,45 @@ def test_a_warehouse_with_a_scores_table_moves_it_into_the_record(tmp_path: Path
     with duckdb.connect(str(path)) as db:
         columns = ", ".join(f"{name} {kind}" for name, kind in _OLD_SCORES.items())
         db.execute(f"CREATE TABLE scores ({columns}, source_file VARCHAR, loaded_at TIMESTAMP)")
-        db.register("old", scores.assign(source_file="old.csv", loaded_at=AT))
+        old = scores.drop(columns="shadow_fired").assign(source_file="old.csv", loaded_at=AT)
+        db.register("old", old)
         db.execute("INSERT INTO scores SELECT * FROM old")
     with Warehouse(path) as store:
         assert store.count("decisions") == 5
+        # A score from before shadow profiles fired none.
+        expected = scores.assign(shadow_fired=None).sort_values("declaration_id")
         pd.testing.assert_frame_equal(
-            store.read_scores(), scores.sort_values("declaration_id").reset_index(drop=True)
+            store.read_scores(), canonical_frame(expected.reset_index(drop=True), "scores")
         )
         assert set(store.decision_history(scores["declaration_id"].iloc[0])["run_id"]) == {
             "before-decision-record"
         }
+
+
+def test_a_decision_record_from_before_shadow_profiles_gains_their_columns(
+    tmp_path: Path,
+) -> None:
+    declarations = valid_declarations(4)
+    path = tmp_path / "warehouse.duckdb"
+    with Warehouse(path) as store:
+        _decide(store, _scores(declarations.head(2), AT, "red", True), "run-1")
+    with duckdb.connect(str(path)) as db:  # the record as gcrisk wrote it before shadow mode
+        db.execute("DROP VIEW scores")
+        db.execute(
+            "CREATE TABLE older AS SELECT * EXCLUDE (shadow_fired, shadow_profiles) FROM decisions"
+        )
+        db.execute("DROP TABLE decisions")
+        old_ddl = re.sub(r", shadow_(fired|profiles) VARCHAR", "", DECISIONS_DDL)
+        db.execute(old_ddl)
+        db.execute("INSERT INTO decisions SELECT * FROM older")
+        db.execute("DROP TABLE older")
+    later = _scores(declarations.tail(2), AT, "green", False).assign(shadow_fired="ODS-09")
+    with Warehouse(path) as store:
+        store.append_decisions(later, _run("run-2", shadow_profiles="ODS-09@1"), started_at=AT)
+        kept = store.read_scores().set_index("declaration_id")["shadow_fired"]
+        assert store.decision_run("run-1") == _run("run-1")
+        assert store.decision_run("run-2") == _run("run-2", shadow_profiles="ODS-09@1")
+    assert kept.sort_index().tolist() == ["", "", "ODS-09", "ODS-09"]
 
 
 _OLD_SCORES = {

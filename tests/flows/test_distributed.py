@@ -106,16 +106,22 @@ def world() -> World:
     return World(simulated.declarations, simulated.inspections, model)
 
 
+DRAFTS = ("ODS-01", "WLD-01")
+
+
 def _inputs(world: World, batch: pd.DataFrame) -> dict[str, Any]:
     from features import build_snapshots, describe
-    from models.rules import packaged_profiles
+    from models.rules import ProfileSet, packaged_profiles
     from models.selection import SelectionConfig
 
+    shipped = packaged_profiles().profiles
     return {
         "snapshots": build_snapshots(
             world.declarations, world.inspections, batch["declaration_date"].min()
         ),
-        "profiles": packaged_profiles(),
+        # Two profiles as drafts: they fire into `shadow_fired` on both paths alike.
+        "profiles": ProfileSet(tuple(p for p in shipped if p.id not in DRAFTS)),
+        "shadow": ProfileSet(tuple(p for p in shipped if p.id in DRAFTS)),
         "describe": describe,
         "selection": SelectionConfig(budget=0.05, seed=7),
         "scored_at": SCORED_AT,
@@ -160,6 +166,7 @@ def test_dask_scores_lanes_reasons_and_drift_equal_pandas(client: Any, world: Wo
     )
     scores = scored.table
     _assert_same(scores, expected)
+    assert (scores["shadow_fired"] != "").any()
     # Drift from the partitions' bin counts, gathered in the scoring pass, is pandas' PSI.
     features = build_scoring_features(batch, inputs["snapshots"])
     assert world.model.reference is not None

@@ -200,6 +200,7 @@ def test_outputs_and_report(fed: Fed) -> None:
         "Hit rate by selection reason",
         "Hit rate by profile",
         "Hit rate by indicator",
+        "Hit rate by shadow profile",
         "Hit rate by model version",
     ]
     assert page.rows["Conflicts"] == 2

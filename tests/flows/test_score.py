@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import shutil
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from tests.flows.test_cli import run_cli
 
 SCRIPT = "<script>alert(1)</script>"
 FORMULA_ID = "=1+1"
-SECTIONS = ["Counts", "Red lane", "Score distributions", "Drift"]
+SECTIONS = ["Counts", "Red lane", "Profiles", "Score distributions", "Drift"]
 
 
 @dataclass(frozen=True)
@@ -367,12 +368,15 @@ def test_targeted_rows_carry_plain_language_reasons(scored: Scored) -> None:
     assert scores.loc[scores["lane"] == "green", "reasons"].eq("").all()
 
 
-def test_a_draft_profile_in_the_units_folder_never_selects(
+def test_drafts_in_the_units_folder_fire_in_shadow_only_and_expiring_profiles_warn(
     scoring_world: ScoringWorld,
     trained_home: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    batch = scoring_world.first_half
+    first_day = batch["declaration_date"].min().date()
+    ends = first_day + datetime.timedelta(days=10)
     shipped = Path(__file__).parents[2] / "models" / "profiles"
     folder = tmp_path / "profiles"
     folder.mkdir()
@@ -380,10 +384,23 @@ def test_a_draft_profile_in_the_units_folder_never_selects(
         text = path.read_text(encoding="utf-8")
         if path.name.startswith(("ods-01", "wld-01")):
             text = text.replace("status: active", "status: draft")
+        if path.name.startswith("ods-02"):
+            text = text.replace("valid_to: null", f"valid_to: '{ends}'")
         (folder / path.name).write_text(text, encoding="utf-8")
     monkeypatch.setenv("GCRISK_PROFILES", str(folder))
-    file = write_csv_text(scoring_world.first_half, tmp_path / "batch.csv")
+    file = write_csv_text(batch, tmp_path / "batch.csv")
     summary = score(file, tmp_path / "out")
-    fired = _scores(tmp_path / "out")["rules_fired"].str.split("|").explode()
-    assert {"ODS-01", "WLD-01"}.isdisjoint(set(fired))
-    assert set(summary.rules_fired) and not {"ODS-01", "WLD-01"} & set(summary.rules_fired)
+    scores = _scores(tmp_path / "out")
+    fired = set(scores["rules_fired"].str.split("|").explode())
+    shadow = set(scores["shadow_fired"].str.split("|").explode()) - {""}
+    # The drafts fired, for the record only: never among the selecting profiles.
+    assert shadow == {"ODS-01", "WLD-01"} and shadow == set(summary.shadow_fired)
+    assert fired.isdisjoint(shadow)
+    assert set(summary.rules_fired) and not shadow & set(summary.rules_fired)
+    with Warehouse(trained_home / "warehouse.duckdb", read_only=True) as store:
+        run = store.decision_run(summary.decision_run_id)
+    assert run is not None and run.shadow_profiles == "ODS-01@1,WLD-01@1"
+    # ODS-02 ends 10 days into the batch: it still selects, and the run warns.
+    expected = f"profile ODS-02@1 expires on {ends}, within 30 days of {first_day}"
+    assert [line[: len(expected)] for line in summary.warnings] == [expected]
+    assert expected in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")

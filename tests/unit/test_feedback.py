@@ -59,6 +59,7 @@ def test_hit_rates_split_profiles_and_name_unscored_results() -> None:
             "violation_category": ["waste", "fraud", "none"],
             "lane": ["red", "red", None],
             "rules_fired": ["a|b", "", None],
+            "shadow_fired": ["", "c", None],
             "model_version": ["1", "1", None],
         }
     )
@@ -73,7 +74,18 @@ def test_hit_rates_split_profiles_and_name_unscored_results() -> None:
     indicator = tables["indicator"].set_index("indicator")
     assert indicator["results"].to_dict() == {"O01": 1, "X01": 1, "X05": 1, NO_PROFILE: 2}
     assert indicator.loc["X05", "environmental"] == 1
-    assert list(tables) == ["lane", "selection_reason", "profile", "indicator", "model_version"]
+    # The draft c fired on D2 alone: one result, a violation, and it selected nothing.
+    shadow = tables["shadow_profile"].set_index("shadow_profile")
+    assert shadow["results"].to_dict() == {"c": 1, NO_PROFILE: 2}
+    assert shadow.loc["c", "violations"] == 1
+    assert list(tables) == [
+        "lane",
+        "selection_reason",
+        "profile",
+        "indicator",
+        "shadow_profile",
+        "model_version",
+    ]
 
 
 def test_hit_rates_by_indicator_name_profiles_that_cite_none() -> None:

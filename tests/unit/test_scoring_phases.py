@@ -10,7 +10,7 @@ import pandas as pd
 from data_contracts.schemas import SCORE_COLUMNS
 from features import build_scoring_features, build_snapshots, describe
 from models.baselines import profile_scores
-from models.rules import packaged_profiles
+from models.rules import ProfileSet, fire, fired_ids, packaged_profiles
 from models.scoring import (
     PROFILES_ONLY,
     ScoringInputs,
@@ -138,6 +138,25 @@ def test_score_batch_is_the_phases_in_order_and_explains_red_and_yellow_rows_onl
     assert table["declaration_id"].tolist() == features["declaration_id"].tolist()
 
 
+def test_shadow_profiles_fire_into_shadow_fired_and_change_nothing_else() -> None:
+    features, profiles = batch_features(), packaged_profiles()
+    fired = fire(features, profiles)
+    busiest = fired.sum().sort_values(ascending=False).index[:2].tolist()
+    shadow = ProfileSet(tuple(profiles.get(pid) for pid in busiest))
+    selecting = ProfileSet(tuple(p for p in profiles.profiles if p.id not in busiest))
+    arguments = {"model": None, "describe": describe, "selection": SELECTION}
+    alone = score_batch(features, profiles=selecting, scored_at=SCORED_AT, **arguments)
+    logged = score_batch(
+        features, profiles=selecting, shadow=shadow, scored_at=SCORED_AT, **arguments
+    )
+    pd.testing.assert_frame_equal(
+        logged.drop(columns="shadow_fired"), alone.drop(columns="shadow_fired")
+    )
+    assert (alone["shadow_fired"] == "").all()
+    assert logged["shadow_fired"].tolist() == fired_ids(fired[busiest]).tolist()
+    assert (logged["shadow_fired"] != "").sum() == fired[busiest].any(axis=1).sum() > 0
+
+
 def test_scoring_inputs_are_score_batchs_keyword_arguments_uncopied() -> None:
     profiles = packaged_profiles()
     capacity = pd.Series({"A": 3})
@@ -151,5 +170,6 @@ def test_scoring_inputs_are_score_batchs_keyword_arguments_uncopied() -> None:
         "capacity_per_office",
         "model_version",
         "scored_at",
+        "shadow",
     }
     assert arguments["profiles"] is profiles and arguments["capacity_per_office"] is capacity
