@@ -143,9 +143,11 @@ def main() -> None:
     truth = world.truth.set_index("declaration_id").reindex(test["declaration_id"])
     labels = _labels(truth)
     with watch.stage("select_s"):
-        from models.rules import packaged_profiles
+        from pipelines.settings import Settings
+        from pipelines.storage.profiles import load_unit_profiles
 
-        profiles = packaged_profiles()
+        # The profiles `gcrisk score` would select with on the test period's first day.
+        profiles = load_unit_profiles(Settings()).selecting(cut.date())
         scores = candidate_scores(test, model, logistic, profiles, args.model_seed)
         chosen = monthly_selections(test, scores, model, profiles)
         inspected = world.inspections["declaration_id"]

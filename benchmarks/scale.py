@@ -102,20 +102,23 @@ def _inputs(work: Path) -> dict[str, Any]:
 
     from features import describe
     from models.risk_model import RiskModel
-    from models.rules import packaged_profiles
     from models.selection import SelectionConfig
+    from pipelines.settings import Settings
+    from pipelines.storage.profiles import load_unit_profiles
 
     with (work / "snapshots.pkl").open("rb") as handle:
         snapshots = pickle.load(handle)  # our own cache file
     model = RiskModel.from_dict(json.loads((work / "model.json").read_text()))
+    scored_at = pd.Timestamp("2024-09-01")
     return {
         "snapshots": snapshots,
         "model": model,
-        "profiles": packaged_profiles(),
+        # The profiles `gcrisk score` would use (GCRISK_PROFILES, else the shipped set).
+        "profiles": load_unit_profiles(Settings()).selecting(scored_at.date()),
         "describe": describe,
         "selection": SelectionConfig(),
         "model_version": "bench",
-        "scored_at": pd.Timestamp("2024-09-01"),
+        "scored_at": scored_at,
     }
 
 

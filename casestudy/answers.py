@@ -15,7 +15,6 @@ import pandas as pd
 from casestudy.briefs import brief
 from casestudy.patterns import MEASURES, Pattern, median
 from casestudy.study import CaseStudy, lane_counts, selection_counts
-from models.rules import packaged_profiles
 
 FLAGGED = ("red", "yellow")
 LANES_QUESTION = (
@@ -119,7 +118,7 @@ def _reasons(study: CaseStudy) -> str:
         return "None of them is in the red or yellow lane, so no reason is given."
     answer = f"'{reason}' ({count} of {len(flagged)} flagged declarations)."
     if reason.startswith("profile "):
-        profile = packaged_profiles().get(reason.removeprefix("profile ").split(":")[0])
+        profile = study.profiles.get(reason.removeprefix("profile ").split(":")[0])
         answer += f" The profile's rationale: {' '.join(profile.rationale.split())}"
     return answer
 
@@ -216,7 +215,7 @@ def _top_profile(study: CaseStudy) -> str:
     top = str(counts.index[0])
     hits = scored["rules_fired"].astype("str").str.split("|").map(lambda ids: top in ids)
     red = int(scored.loc[hits.astype(bool), "lane"].eq("red").sum())
-    title = packaged_profiles().get(top).title
+    title = study.profiles.get(top).title
     return f"{top} ({title}): {int(counts.iloc[0]):,} hits, {red:,} of them in the red lane."
 
 

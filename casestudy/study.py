@@ -24,7 +24,7 @@ from features import build_training_features, describe
 from features.catalogue import categorical_feature_names, model_feature_names
 from models.evaluation import evaluate_scores, labels_from_truth
 from models.risk_model import RiskModel
-from models.rules import packaged_profiles
+from models.rules import ProfileSet, ProfilesInUse, packaged_profiles
 from models.scoring import score_batch
 from models.selection import SelectionConfig
 from models.training import TrainConfig, train_risk_model
@@ -139,15 +139,18 @@ def score_review(
     model: RiskModel | None,
     *,
     config: CaseStudyConfig,
+    profiles: ProfilesInUse,
 ) -> pd.DataFrame:
-    """The review batch's score table: probabilities, profiles, lanes within budget, reasons."""
+    """The review batch's score table: probabilities, profiles, lanes within budget, reasons
+    (drafts and unapproved `profiles` fire in shadow only, as in `gcrisk score`)."""
     batch = features[in_review(features["declaration_date"], config)].reset_index(drop=True)
     offices = declarations.set_index("declaration_id")["customs_office"]
     batch = batch.assign(customs_office=offices.reindex(batch["declaration_id"]).to_numpy())
     return score_batch(
         batch,
         model=model,
-        profiles=packaged_profiles(),
+        profiles=profiles.selecting,
+        shadow=profiles.shadow,
         describe=describe,
         selection=SelectionConfig(
             budget=config.budget, exploration=config.exploration, seed=config.seed
@@ -166,6 +169,8 @@ class CaseStudy:
     features: pd.DataFrame
     model: RiskModel
     scores: pd.DataFrame
+    #: The whole profile set the study ran with (the unit's, or the shipped one).
+    profiles: ProfileSet
 
     @cached_property
     def batch(self) -> pd.DataFrame:
@@ -205,13 +210,16 @@ class CaseStudy:
         return self.scored[self.planted_mask.to_numpy()].reset_index(drop=True)
 
 
-def run_case_study(config: CaseStudyConfig) -> CaseStudy:
-    """Simulate, build features, train on the history and score the review batch."""
+def run_case_study(config: CaseStudyConfig, profiles: ProfileSet | None = None) -> CaseStudy:
+    """Simulate, build features, train on the history and score the review batch with
+    `profiles` as they stand on the review's first day (default: the shipped set)."""
+    profiles = packaged_profiles() if profiles is None else profiles
     world = simulate(config.world_config())
     features = build_training_features(world.declarations, world.inspections)
     model = train_on_history(features, world.inspections, config=config)
-    scores = score_review(features, world.declarations, model, config=config)
-    return CaseStudy(config, world, features, model, scores)
+    in_use = profiles.in_use(config.review_start)
+    scores = score_review(features, world.declarations, model, config=config, profiles=in_use)
+    return CaseStudy(config, world, features, model, scores, profiles)
 
 
 def lane_counts(frame: pd.DataFrame) -> dict[str, int]:

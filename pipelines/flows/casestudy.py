@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from casestudy import CaseStudyConfig, case_study_names, summary
 from pipelines.flows.simulate import first_problem
+from pipelines.settings import Settings
 from pipelines.steps.casestudy import run_study, write_index, write_officers, write_trainer
 
 
@@ -61,7 +62,7 @@ class CaseStudyBuildSummary(BaseModel):
 @flow(name="casestudy-build", validate_parameters=True)
 def casestudy_flow(config: CaseStudyBuildConfig) -> CaseStudyBuildSummary:
     """Run the scenario's case study and write the officers' and the trainer's material."""
-    study = run_study(config.study_config())
+    study = run_study(config.study_config(), Settings())
     files = write_officers(study, config.out / "officers")
     files += write_trainer(study, config.out / "trainer")
     counts = summary(study)

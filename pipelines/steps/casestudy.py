@@ -8,15 +8,18 @@ from typing import Any
 from casestudy import CaseStudy, CaseStudyConfig, answers_markdown, exercises_markdown, pack_readme
 from pipelines.reports.casestudy import answers_html, report_html
 from pipelines.runtime import get_logger, step
+from pipelines.settings import Settings
 from pipelines.storage import io
+from pipelines.storage.profiles import load_unit_profiles
 
 
 @step(name="run-case-study")
-def run_study(config: CaseStudyConfig) -> CaseStudy:
-    """Simulate the scenario's world, train on its history, score its review batch."""
+def run_study(config: CaseStudyConfig, settings: Settings) -> CaseStudy:
+    """Simulate the scenario's world, train on its history, score its review batch with the
+    unit's profiles (GCRISK_PROFILES, default the shipped set)."""
     from casestudy import run_case_study
 
-    study = run_case_study(config)
+    study = run_case_study(config, load_unit_profiles(settings))
     get_logger().info("scored %d declarations of the review batch", len(study.scores))
     return study
 

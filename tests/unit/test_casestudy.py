@@ -29,6 +29,7 @@ from casestudy import (
     summary,
 )
 from casestudy.documents import route
+from models.rules import ProfileSet, packaged_profiles
 from simulation import SCENARIOS, World, WorldConfig, simulate
 
 REFERENCE = Path(__file__).resolve().parents[2] / "data_contracts" / "reference" / "REFERENCE.md"
@@ -171,3 +172,21 @@ def test_same_configuration_same_scores() -> None:
     first, second = run_case_study(config), run_case_study(config)
     pd.testing.assert_frame_equal(first.scores, second.scores)
     assert answers_markdown(first) == answers_markdown(second)
+
+
+def test_a_study_scores_with_the_given_profiles_and_their_drafts_fire_in_shadow() -> None:
+    shipped = study("ods-label-swap")
+    fired = shipped.scores["rules_fired"].str.split("|").explode().value_counts()
+    busiest = str(fired.drop("", errors="ignore").index[0])
+    drafted = ProfileSet(
+        tuple(
+            p.model_copy(update={"status": "draft"}) if p.id == busiest else p
+            for p in packaged_profiles().profiles
+        )
+    )
+    redone = run_case_study(shipped.config, drafted)
+    assert redone.profiles is drafted
+    assert not redone.scores["rules_fired"].str.contains(busiest).any()
+    shadow = redone.scores["shadow_fired"] == busiest
+    before = shipped.scores["rules_fired"].str.split("|").map(lambda ids: busiest in ids)
+    assert shadow.tolist() == before.tolist()
