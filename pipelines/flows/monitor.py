@@ -16,13 +16,16 @@ import pandas as pd
 from prefect import flow
 from pydantic import BaseModel, Field
 
+from data_contracts.editions import edition_mix
 from models.alerts import Thresholds, alerts, notes, profile_alerts
 from models.drift import largest_drift, score_drift
 from models.monitoring import MissedEstimate, ProfileActivity, missed_estimate
 from pipelines.settings import Settings
 from pipelines.steps.monitoring import (
+    Window,
     activity_of_profiles,
     drift_of_features,
+    profile_warnings,
     scored_window,
     write_monitor,
 )
@@ -79,6 +82,32 @@ class FeatureDrift(BaseModel):
     history_volume: bool
 
 
+class EditionMix(BaseModel):
+    """Scored declarations by the HS edition of their code, in the window and the one before
+    (`data_contracts.editions`: HS 2017 only, HS 2022 only, both, neither)."""
+
+    current: dict[str, int]
+    previous: dict[str, int]
+
+    @classmethod
+    def of(cls, window: Window) -> EditionMix:
+        return cls(
+            current=edition_mix(window.current["hs_code"]),
+            previous=edition_mix(window.previous["hs_code"]),
+        )
+
+    def notes(self) -> list[str]:
+        """A note when the window holds HS 2017-only codes (read as their HS 2022 sets)."""
+        old = self.current.get("hs2017_only", 0)
+        if not old:
+            return []
+        total = sum(self.current.values())
+        return [
+            f"{old:,} of {total:,} scored declarations carry HS 2017-only codes (dated before "
+            "2022): features read them as their HS 2022 subheadings"
+        ]
+
+
 class MonitorSummary(BaseModel):
     """What monitor.json holds (and, for the command line, the features that moved most)."""
 
@@ -96,6 +125,7 @@ class MonitorSummary(BaseModel):
     profiles: list[ProfileActivity] = Field(
         default_factory=list, description="Each selecting profile's volume and hit rate"
     )
+    hs_editions: EditionMix
     thresholds: Thresholds
     alerts: list[str]
     notes: list[str]
@@ -118,6 +148,7 @@ def monitor_flow(config: MonitorConfig) -> MonitorSummary:
     score_psi = score_drift(window.current, window.previous)
     missed = missed_estimate(window.current)
     activity = activity_of_profiles(settings.warehouse_path, window, settings, config.days)
+    editions = EditionMix.of(window)
     out = config.out_dir(settings)
     summary = MonitorSummary(
         window=MonitorWindow.model_validate(window.label()),
@@ -131,9 +162,11 @@ def monitor_flow(config: MonitorConfig) -> MonitorSummary:
         missed=missed,
         thresholds=config.thresholds(),
         profiles=activity,
+        hs_editions=editions,
         alerts=alerts(drift, score_psi, missed.estimated_missed_share, config.thresholds())
-        + profile_alerts(activity),
-        notes=notes(drift, missed),
+        + profile_alerts(activity)
+        + profile_warnings(window, settings),
+        notes=notes(drift, missed) + editions.notes(),
         outputs={name: str(out / name) for name in ("monitor.html", "monitor.json")},
     )
     run_id = write_monitor(summary.model_dump(mode="json"), drift, window, settings, out)

@@ -19,6 +19,7 @@ SECTIONS = (
     "Score drift",
     "Missed violations",
     "Profiles",
+    "HS editions",
 )
 
 
@@ -45,6 +46,7 @@ def render_monitor_report(
         ("Score drift", _score(summary["score_psi"], current, previous)),
         ("Missed violations", _missed(summary["missed"])),
         ("Profiles", _profiles(summary["profiles"])),
+        ("HS editions", _editions(summary["hs_editions"])),
     ]
     return html.page(
         "gcrisk — monitoring report",
@@ -52,6 +54,21 @@ def render_monitor_report(
         banner=banner,
         subtitle=f"{window['start']} to {window['end']} · champion {summary['champion_version']}",
     )
+
+
+def _editions(mix: dict[str, dict[str, int]]) -> str:
+    """Scored declarations by the HS edition of their code, this window and the previous."""
+    frame = pd.DataFrame(mix).rename_axis("edition").reset_index()
+    for window in ("current", "previous"):
+        total = frame[window].sum()
+        frame[f"{window} share"] = (frame[window] / total).round(4) if total else 0.0
+    intro = (
+        "<p>HS 2017 was in force before 2022-01-01 and HS 2022 from that day; a code is "
+        "checked against the edition of its date, and an HS 2017-only code is read as its HS "
+        "2022 subheadings in features.</p>"
+    )
+    numeric = ["current", "current share", "previous", "previous share"]
+    return intro + html.table(frame[["edition", *numeric]], numeric=numeric)
 
 
 def _alerts(alerts: list[str], notes: list[str]) -> str:

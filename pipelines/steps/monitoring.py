@@ -32,7 +32,7 @@ from pipelines.storage.warehouse import Warehouse, WarehouseError
 
 MONITORING_EXPERIMENT = "gcrisk-monitoring"
 _SCORED_ROWS = """
-SELECT s.declaration_id, CAST(d.declaration_date AS TIMESTAMP) AS declaration_date,
+SELECT s.declaration_id, CAST(d.declaration_date AS TIMESTAMP) AS declaration_date, d.hs_code,
        s.risk_score, s.selected, s.selection_reason, s.selection_propensity, s.model_version,
        i.outcome, i.violation_category
 FROM scores s JOIN declarations d USING (declaration_id)
@@ -132,6 +132,12 @@ def drift_of_features(
         return feature_drift(pd.DataFrame(), None), champion.version
     features = window_features(warehouse, window)
     return feature_drift(features, champion.model.reference), champion.version
+
+
+def profile_warnings(window: Window, settings: Settings) -> list[str]:
+    """The unit's profiles that expire within 30 days of the window's last day."""
+    last_day = (window.end - pd.Timedelta(days=1)).date()
+    return load_unit_profiles(settings).in_use(last_day).warnings()
 
 
 @step(name="profile-activity", retries=2)

@@ -14,7 +14,7 @@ import pytest
 from features.catalogue import model_feature_names
 from models.drift import is_history_volume
 from pipelines.flows.feedback import FeedbackConfig, feedback_flow
-from pipelines.flows.monitor import MonitorConfig, MonitorSummary, monitor_flow
+from pipelines.flows.monitor import EditionMix, MonitorConfig, MonitorSummary, monitor_flow
 from pipelines.flows.score import ScoreConfig, score_flow
 from pipelines.reports.monitoring import SECTIONS
 from pipelines.runtime import run_flow
@@ -194,3 +194,23 @@ def test_every_selecting_profile_is_counted_against_its_band(monitored: Monitore
     assert sorted(
         {a.split(":")[0].removeprefix("profile ") for a in profile_alerts if "fires per month" in a}
     ) == sorted(low)
+
+
+def test_the_window_reports_its_hs_edition_mix(
+    monitored: Monitored, scoring_world: ScoringWorld
+) -> None:
+    from data_contracts.editions import EDITIONS, edition_mix
+
+    mix = monitored.summary.hs_editions
+    scored = scoring_world.second_half["declaration_id"].isin(monitored.second["declaration_id"])
+    assert mix.current == edition_mix(scoring_world.second_half.loc[scored, "hs_code"])
+    assert sum(mix.current.values()) == monitored.summary.rows
+    assert sum(mix.previous.values()) == monitored.summary.previous_rows
+    assert list(mix.current) == list(EDITIONS)
+    # A world of 2024 declares HS 2022 only: no note about HS 2017 codes.
+    assert mix.current["hs2017_only"] == 0 and mix.notes() == []
+    old = EditionMix(current={"hs2017_only": 3, "both": 7}, previous={})
+    assert old.notes() == [
+        "3 of 10 scored declarations carry HS 2017-only codes (dated before 2022): features "
+        "read them as their HS 2022 subheadings"
+    ]

@@ -143,3 +143,21 @@ def test_lifecycle_fields_are_checked_in_one_line(edit: tuple[str, str], message
     text = str(error.value)
     assert text.startswith("unit/p.yaml: ") and "\n" not in text
     assert message in text
+
+
+def test_profiles_in_use_split_selecting_shadow_and_expiring_and_warn_of_expiry() -> None:
+    documents = {
+        "a.yaml": profile_text("ODS-01", valid_to="2024-06-20"),
+        "b.yaml": profile_text("ODS-02", status="draft", approval=""),
+        "c.yaml": profile_text("ODS-03", valid_to="2024-07-02"),
+        "d.yaml": profile_text("ODS-04", status="retired", valid_to="2024-06-10"),
+    }
+    in_use = load_profiles(documents).in_use(DAY)
+    assert in_use.selecting.ids == ["ODS-01", "ODS-03"]
+    assert in_use.shadow.ids == ["ODS-02"]
+    # ODS-03 ends 31 days after DAY, outside the 30-day warning; a retired one never warns.
+    assert in_use.expiring.ids == ["ODS-01"]
+    assert in_use.warnings() == [
+        "profile ODS-01@1 expires on 2024-06-20, within 30 days of 2024-06-01: extend, "
+        "replace or retire it"
+    ]
