@@ -26,7 +26,9 @@ PANDAS_DTYPES: dict[LogicalType, str] = {
 }
 
 FLOWS = ("import", "export", "transit")
-TRANSPORT_MODES = ("sea", "air", "road", "rail", "post")
+#: UN/ECE Recommendation 19 modes; 'other' is multimodal, inland waterway, fixed installation
+#: or a mode the declaration does not state (code 0, 6-9), as some systems record it.
+TRANSPORT_MODES = ("sea", "air", "road", "rail", "post", "other")
 QUANTITY_UNITS = ("kg", "l", "m3", "u", "pair", "m2")
 OUTCOMES = ("clean", "violation")
 VIOLATION_CATEGORIES = ("waste", "ods", "wildlife", "other", "none")
@@ -58,7 +60,7 @@ DECLARATION_COLUMNS: tuple[Column, ...] = (
     Column("consignment_country", "string", "ISO 3166 alpha-2 country of consignment"),
     Column("transit_countries", "string", "Pipe-separated ISO-2 transit countries", nullable=True),
     Column("destination_country", "string", "ISO 3166 alpha-2 country of destination"),
-    Column("transport_mode", "string", "sea, air, road, rail or post"),
+    Column("transport_mode", "string", "sea, air, road, rail, post or other"),
     Column("container_count", "integer", "Number of containers (0 when not containerised)"),
     Column("gross_weight_kg", "float", "Gross weight in kg"),
     Column("net_weight_kg", "float", "Net weight in kg"),

@@ -277,7 +277,7 @@ def test_empty_required_text_is_missing_and_empty_optional_text_is_blank(
     ("cells", "reason"),
     [
         ({"flow": "IMPORT"}, "flow not one of import, export, transit"),
-        ({"transport_mode": "ship"}, "transport_mode not one of sea, air, road, rail, post"),
+        ({"transport_mode": "ship"}, "transport_mode not one of sea, air, road, rail, post, other"),
         ({"quantity_unit": "kgs"}, "quantity_unit not one of kg, l, m3, u, pair, m2"),
         ({"container_count": "2.5"}, "container_count not a whole number"),
         ({"container_count": "-1"}, "container_count < 0"),

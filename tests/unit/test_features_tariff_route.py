@@ -144,3 +144,20 @@ def test_a_world_can_bring_its_own_dated_bans_to_both_paths() -> None:
     assert scored["destination_import_ban_in_force"].tolist() == [True]
     default = build_training_features(frame, no_inspections())
     assert not default["destination_import_ban_in_force"].any()  # no real ban on ID
+
+
+def test_hs2017_codes_kept_as_declared_read_as_their_hs2022_goods() -> None:
+    features = _build(
+        # HS 2017 2903.39 held HFCs, now split into 2903.41-2903.69.
+        {"hs_code": "2903390000", "declaration_date": "2021-06-01", "permit_reference": ""},
+        # HS 2017 8548.10 held waste batteries and cells, now e-waste heading 85.49.
+        {"hs_code": "854810", "declaration_date": "2021-06-01", "permit_reference": ""},
+        # The same HFC under its HS 2022 code, for comparison.
+        {"hs_code": "290348", "declaration_date": "2022-06-01", "permit_reference": ""},
+    )
+    hfc_2017, batteries_2017, hfc_2022 = (features_of(features, f"D{i}") for i in range(1, 4))
+    assert hfc_2017["is_ods_code"] and hfc_2017["permit_missing_for_controlled"]
+    assert hfc_2017["hs6"] == hfc_2022["hs6"] == 290348
+    assert batteries_2017["is_waste_code"] and batteries_2017["permit_expected"]
+    assert batteries_2017["hs_heading"] == 8549
+    assert not (batteries_2017["is_ods_code"] or hfc_2017["is_waste_code"])
