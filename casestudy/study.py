@@ -13,7 +13,7 @@ sees (`features.build` proves both paths agree); the whole review period shares 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import pandas as pd
@@ -139,10 +139,13 @@ def score_review(
     model: RiskModel | None,
     *,
     config: CaseStudyConfig,
-    profiles: ProfilesInUse,
+    profiles: ProfilesInUse | None = None,
 ) -> pd.DataFrame:
     """The review batch's score table: probabilities, profiles, lanes within budget, reasons
-    (drafts and unapproved `profiles` fire in shadow only, as in `gcrisk score`)."""
+    (drafts and unapproved `profiles` fire in shadow only, as in `gcrisk score`; default: the
+    shipped set on the review's first day)."""
+    if profiles is None:
+        profiles = packaged_profiles().in_use(config.review_start)
     batch = features[in_review(features["declaration_date"], config)].reset_index(drop=True)
     offices = declarations.set_index("declaration_id")["customs_office"]
     batch = batch.assign(customs_office=offices.reindex(batch["declaration_id"]).to_numpy())
@@ -170,7 +173,7 @@ class CaseStudy:
     model: RiskModel
     scores: pd.DataFrame
     #: The whole profile set the study ran with (the unit's, or the shipped one).
-    profiles: ProfileSet
+    profiles: ProfileSet = field(default_factory=packaged_profiles)
 
     @cached_property
     def batch(self) -> pd.DataFrame:

@@ -312,6 +312,13 @@ def fired_ids(fired: pd.DataFrame) -> pd.Series:
     return pd.Series(joined, index=fired.index, dtype="str")
 
 
+def fired_counts(fired: pd.Series) -> dict[str, int]:
+    """Rows per profile id, by id, from pipe-joined ids ('' or missing when none fired)."""
+    ids = fired.fillna("").astype("str").str.split("|").explode()
+    counts = ids[ids != ""].value_counts().sort_index()
+    return {str(k): int(v) for k, v in counts.items()}
+
+
 def _evaluate(node: Clause | Group, frame: pd.DataFrame) -> pd.Series:
     if isinstance(node, Clause):
         result = _COMPARISONS[node.op](frame[node.field], node.value)

@@ -59,5 +59,6 @@ def report_html(study: CaseStudy) -> str:
         "model_version": study.scores["model_version"].iloc[0] if len(study.scores) else "",
         "as_of": str(study.config.review_start),
         "banner": None,
+        "warnings": [],
     }
     return render_score_report(study.scores, study.batch, header, drift)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from models.monitoring import drift_level
 from models.officer import officer_view
+from models.rules import fired_counts
 from models.scoring import PROFILES_ONLY
 from pipelines.reports import charts, html
 
@@ -69,7 +70,7 @@ def render_score_report(
     sections = [
         ("Counts", html.key_values(counts)),
         ("Red lane", note + html.table(red_table, wide=True)),
-        ("Profiles", _profiles_section(summary)),
+        ("Profiles", _profiles_section(scores, summary["warnings"])),
         ("Score distributions", _distributions(scores)),
         ("Drift", _drift_section(drift, model_version=summary["model_version"])),
     ]
@@ -81,17 +82,16 @@ def render_score_report(
     )
 
 
-def _profiles_section(summary: dict[str, Any]) -> str:
+def _profiles_section(scores: pd.DataFrame, warnings: list[str]) -> str:
     """Fires per selecting profile, fires per shadow profile (logged, never selecting), and
-    the warnings of profiles about to expire."""
-    warnings = "".join(
-        f'<div class="banner" role="alert">{html.escape(text)}</div>'
-        for text in summary["warnings"]
+    the `warnings` of profiles about to expire."""
+    alerts = "".join(
+        f'<div class="banner" role="alert">{html.escape(text)}</div>' for text in warnings
     )
-    fired = summary["rules_fired"]
-    shadow = summary["shadow_fired"]
+    fired = fired_counts(scores["rules_fired"])
+    shadow = fired_counts(scores["shadow_fired"])
     parts = [
-        warnings,
+        alerts,
         html.key_values(fired) if fired else '<p class="muted">No selecting profile fired.</p>',
     ]
     if shadow:

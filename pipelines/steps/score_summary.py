@@ -8,6 +8,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from data_contracts.schemas import RISK_CATEGORIES
+from models.rules import fired_counts
 from pipelines.steps.intake import ValidationSummary
 from pipelines.storage import io
 from pipelines.storage.tracking import Champion
@@ -67,8 +68,8 @@ class ScoreSummary(BaseModel):
             lanes={lane: int((scores["lane"] == lane).sum()) for lane in lanes},
             selection_reasons=_counts(scores.loc[scores["selected"], "selection_reason"]),
             categories=_counts(categories),
-            rules_fired=_fired_counts(scores["rules_fired"]),
-            shadow_fired=_fired_counts(scores["shadow_fired"]),
+            rules_fired=fired_counts(scores["rules_fired"]),
+            shadow_fired=fired_counts(scores["shadow_fired"]),
             model_version=champion.version,
             model_fingerprint=champion.fingerprint,
             data_fingerprint=io.frame_fingerprint(batch),
@@ -79,12 +80,6 @@ class ScoreSummary(BaseModel):
             decision_run_id=decision_run_id,
             warnings=list(warnings),
         )
-
-
-def _fired_counts(fired: pd.Series) -> dict[str, int]:
-    """Rows per profile id from pipe-joined ids ('' when none fired)."""
-    ids = fired.fillna("").astype("str").str.split("|").explode()
-    return _counts(ids[ids != ""])
 
 
 def _counts(values: pd.Series) -> dict[str, int]:
