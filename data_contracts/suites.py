@@ -1,4 +1,4 @@
-"""The declaration, inspection, score and permit register contracts as Great Expectations (GX Core 1.x) suites.
+"""The declaration, inspection, score and permit register contracts as GX Core 1.x suites.
 
 Built from `data_contracts.schemas`, so a column added there is checked here. Every expectation
 carries a `description` that is also the row's quarantine reason when it fails, so the reasons a

@@ -8,8 +8,9 @@ One list of state definitions (`STATES`) drives both execution paths:
   batch to those tables.
 
 An event is a row of the prepared declarations (which supplies the key) with a day and values:
-the declaration itself, its unit value, the first use of a trader-declarant pair, or an
-inspection result on the day it was recorded.
+the declaration itself, its unit value, the first use of a trader-declarant pair, an inspection
+result on the day it was recorded, a declaration quoting a permit (its net kg and quantity), the
+first use of a permit by a trader, or an ODS/HFC import (its net kg, per country and year).
 """
 
 from __future__ import annotations
@@ -22,7 +23,15 @@ import pandas as pd
 
 from features.prepare import day_numbers
 
-Stream = Literal["declarations", "unit_values", "declarant_pairs", "inspections"]
+Stream = Literal[
+    "declarations",
+    "unit_values",
+    "declarant_pairs",
+    "inspections",
+    "permit_uses",
+    "permit_holders",
+    "ods_imports",
+]
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,11 @@ STATES: tuple[State, ...] = (
           ("n", "violations")),
     State("route_inspections", ("origin_country", "destination_country", "chapter"),
           "inspections", ("n", "violations")),
+    State("permit_use", ("permit_ref",), "permit_uses", ("net_kg",)),
+    State("permit_use_unit", ("permit_ref", "quantity_unit"), "permit_uses", ("quantity",)),
+    State("permit_trader", ("permit_ref", "trader_id"), "permit_uses", ("n",)),
+    State("permit_holders", ("permit_ref",), "permit_holders", ("n",)),
+    State("ods_imports", ("destination_country", "year"), "ods_imports", ("net_kg",)),
 )  # fmt: skip
 
 _INTEGER_VALUES = frozenset({"n", "violations"})
@@ -92,6 +106,28 @@ def event_streams(prepared: pd.DataFrame, inspections: pd.DataFrame) -> dict[str
         ),
         "declarant_pairs": pd.DataFrame({"row": first, "day": day[first], "n": 1}),
         "inspections": _inspection_events(prepared, inspections),
+        **_permit_events(prepared),
+    }
+
+
+def _permit_events(prepared: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Declarations quoting a permit, first uses of a permit by a trader, ODS/HFC imports."""
+    day = prepared["day"].to_numpy()
+    net_kg = prepared["net_weight_kg"].to_numpy(dtype=float, na_value=0.0)
+    quantity = prepared["quantity"].to_numpy(dtype=float, na_value=0.0)
+    quoted = np.flatnonzero((prepared["permit_ref"] != "").to_numpy())
+    uses = pd.DataFrame({"row": quoted, "day": day[quoted], "n": 1, "net_kg": net_kg[quoted],
+                         "quantity": quantity[quoted]})  # fmt: skip
+    pairs = pd.DataFrame({"p": prepared["permit_ref"].to_numpy()[quoted], "day": day[quoted],
+                          "t": prepared["trader_id"].to_numpy()[quoted]}, index=quoted)  # fmt: skip
+    first = pairs.sort_values("day", kind="stable").drop_duplicates(["p", "t"]).index.to_numpy()
+    ods = np.flatnonzero(
+        ((prepared["category"] == "ods") & (prepared["flow"] == "import")).to_numpy()
+    )
+    return {
+        "permit_uses": uses,
+        "permit_holders": pd.DataFrame({"row": first, "day": day[first], "n": 1}),
+        "ods_imports": pd.DataFrame({"row": ods, "day": day[ods], "net_kg": net_kg[ods]}),
     }
 
 

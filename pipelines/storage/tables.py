@@ -10,7 +10,7 @@ from typing import Literal
 
 import pandas as pd
 
-from data_contracts.schemas import PANDAS_DTYPES, PRIMARY_KEYS, SCHEMAS, Column, Kind, LogicalType
+from data_contracts.schemas import PANDAS_DTYPES, SCHEMAS, Column, Kind, LogicalType
 
 #: Tables read by `declaration_id`; `scores` is the view of the decisions in force.
 KEYED_TABLES: tuple[Kind, ...] = ("declarations", "inspections", "scores")

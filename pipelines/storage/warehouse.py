@@ -2,12 +2,12 @@
 
 Tables are typed from `data_contracts.schemas` plus two lineage columns (`source_file`,
 `loaded_at`); their definitions live in `tables`. Declarations and inspections are upserted by
-`declaration_id` and the permit register by `permit_reference`, set-wise in one transaction (delete the incoming keys, insert the incoming
-rows), so loading the same file twice leaves the same rows. Scoring decisions are only ever
-appended (`decisions`); `scores` is the view of the decision in force for each declaration.
-The `meta` table keeps the fingerprint of the pseudonym key the ids were loaded under, and a
-load under another key state is refused. Use it as a context manager:
-`with Warehouse(path) as warehouse: ...`.
+`declaration_id` and the permit register by `permit_reference`, set-wise in one transaction (delete
+the incoming keys, insert the incoming rows), so loading the same file twice leaves the same rows.
+Scoring decisions are only ever appended (`decisions`); `scores` is the view of the decision in
+force for each declaration. The `meta` table keeps the fingerprint of the pseudonym key the ids were
+loaded under, and a load under another key state is refused. Use it as a context manager: `with
+Warehouse(path) as warehouse: ...`.
 """
 
 from __future__ import annotations

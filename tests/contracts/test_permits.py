@@ -86,5 +86,5 @@ def test_a_reference_twice_quarantines_both_rows(register: pd.DataFrame) -> None
 
 
 def test_a_register_without_a_required_column_stops(register: pd.DataFrame) -> None:
-    with pytest.raises(TableError, match="missing required column.*recorded_on"):
+    with pytest.raises(TableError, match=r"missing required column.*recorded_on"):
         check(register.drop(columns=["recorded_on"]))
