@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from data_contracts.schemas import PERMIT_COLUMNS, PANDAS_DTYPES, QUOTA_KIND
+from data_contracts.schemas import PANDAS_DTYPES, PERMIT_COLUMNS, QUOTA_KIND
 from features.prepare import day_numbers
 
 PERMIT_FEATURES = (
