@@ -221,7 +221,7 @@ class Warehouse:
         self, kind: Kind, frame: pd.DataFrame, *, source_file: str, at: datetime.datetime
     ) -> UpsertCounts:
         table = table_name(kind, UPSERTED_TABLES)
-        key = PRIMARY_KEYS[table]
+        key = PRIMARY_KEYS[kind]
         rows = canonical_frame(frame, kind)
         if rows[key].duplicated().any():
             raise ValueError(f"{kind}: {key} must be unique within one upsert")
@@ -333,7 +333,7 @@ class Warehouse:
     def read(self, kind: Kind, *, where: str = "", params: list[Any] | None = None) -> pd.DataFrame:
         """Rows of a keyed table (or the permit register) as a canonical frame, by primary key."""
         table = table_name(kind, READABLE_TABLES)
-        order = PRIMARY_KEYS[table]
+        order = PRIMARY_KEYS[kind]
         sql = f"SELECT {select_canonical(kind)} FROM {table} {where} ORDER BY {order}"  # noqa: S608
         return self._frame(sql, params, kind)
 
