@@ -65,6 +65,7 @@ STATES: tuple[State, ...] = (
           ("n", "violations")),
     State("route_inspections", ("origin_country", "destination_country", "chapter"),
           "inspections", ("n", "violations")),
+    # The permit family's states (`PERMIT_STATES`).
     State("permit_use", ("permit_ref",), "permit_uses", ("net_kg",)),
     State("permit_use_unit", ("permit_ref", "quantity_unit"), "permit_uses", ("quantity",)),
     State("permit_trader", ("permit_ref", "trader_id"), "permit_uses", ("n",)),
@@ -73,6 +74,10 @@ STATES: tuple[State, ...] = (
 )  # fmt: skip
 
 _INTEGER_VALUES = frozenset({"n", "violations"})
+#: The states only the permit family reads (their streams come from `_permit_events`).
+PERMIT_STATES = tuple(
+    s for s in STATES if s.stream in ("permit_uses", "permit_holders", "ods_imports")
+)
 
 
 def state_columns() -> list[str]:
@@ -84,8 +89,13 @@ def state_columns() -> list[str]:
     return names
 
 
-def event_streams(prepared: pd.DataFrame, inspections: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Every event stream as `row` (position in `prepared`), `day` and its value columns."""
+def event_streams(
+    prepared: pd.DataFrame, inspections: pd.DataFrame, *, permits_only: bool = False
+) -> dict[str, pd.DataFrame]:
+    """Every event stream as `row` (position in `prepared`), `day` and its value columns
+    (`permits_only`: the permit family's streams alone)."""
+    if permits_only:
+        return _permit_events(prepared)
     n = len(prepared)
     rows = np.arange(n)
     day = prepared["day"].to_numpy()
@@ -156,9 +166,11 @@ def _key_codes(columns: dict[str, tuple[np.ndarray, int]], keys: tuple[str, ...]
     return combined
 
 
-def _column_codes(prepared: pd.DataFrame) -> dict[str, tuple[np.ndarray, int]]:
-    """Integer codes and code counts of every key column, factorised once."""
-    names = {key for state in STATES for key in state.keys}
+def _column_codes(
+    prepared: pd.DataFrame, states: tuple[State, ...] = STATES
+) -> dict[str, tuple[np.ndarray, int]]:
+    """Integer codes and code counts of every key column of `states`, factorised once."""
+    names = {key for state in states for key in state.keys}
     coded = {}
     for name in sorted(names):
         codes, uniques = pd.factorize(prepared[name], use_na_sentinel=False)
@@ -209,13 +221,17 @@ def _asof_one(state: State, key: np.ndarray, day: np.ndarray, events: pd.DataFra
     return out
 
 
-def asof_states(prepared: pd.DataFrame, inspections: pd.DataFrame) -> pd.DataFrame:
-    """Every state column for every row, each as of the row's own day (training path)."""
-    streams = event_streams(prepared, inspections)
+def asof_states(
+    prepared: pd.DataFrame, inspections: pd.DataFrame, *, states: tuple[State, ...] = STATES
+) -> pd.DataFrame:
+    """Every state column (of `states`) for every row, each as of the row's own day (training
+    path)."""
+    permits_only = all(state in PERMIT_STATES for state in states)
+    streams = event_streams(prepared, inspections, permits_only=permits_only)
     day = prepared["day"].to_numpy()
-    coded = _column_codes(prepared)
+    coded = _column_codes(prepared, states)
     columns: dict[str, np.ndarray] = {}
-    for state in STATES:
+    for state in states:
         key = _key_codes(coded, state.keys)
         columns |= _asof_one(state, key, day, streams[state.stream])
     return pd.DataFrame(columns)
