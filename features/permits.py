@@ -33,6 +33,9 @@ PERMIT_FEATURES = (
     "ods_quota_exceeded",
 )
 
+#: The declaration columns the register checks read.
+_ROW_COLUMNS = ("day", "trader_id", "hs6", "quantity_unit", "net_weight_kg", "quantity")
+
 
 def empty_register() -> pd.DataFrame:
     """A register with its canonical columns and no rows (no register at all)."""
@@ -56,14 +59,19 @@ def _known_rows(prepared: pd.DataFrame, register: pd.DataFrame) -> tuple[np.ndar
 
 
 def _hs_outside(hs6: np.ndarray, register: pd.DataFrame, position: np.ndarray) -> np.ndarray:
-    """Whether each declared HS6 matches none of its permit's HS4/HS6 prefixes."""
+    """Whether each declared HS6 matches none of its permit's HS4/HS6 prefixes.
+
+    Compared as integers (permit position * 10^6 + code), one set per prefix length.
+    """
     codes = register["hs_codes"].astype("str").str.split(";").explode()
     codes = codes[codes.str.len() > 0]
-    covered = pd.Index(codes.index.astype("str") + ":" + codes.to_numpy())
-    owner = pd.Series(position).astype("str") + ":"
-    six = owner + pd.Series(hs6).astype("str").str.zfill(6)
-    four = owner + pd.Series(hs6 // 100).astype("str").str.zfill(4)
-    return ~(six.isin(covered) | four.isin(covered)).to_numpy()
+    owner = codes.index.to_numpy(dtype=np.int64) * 1_000_000
+    number = codes.astype("int64").to_numpy()
+    six = (codes.str.len() == 6).to_numpy()
+    row = position.astype(np.int64) * 1_000_000
+    covered = np.isin(row + hs6, owner[six] + number[six])
+    covered |= np.isin(row + hs6 // 100, owner[~six] + number[~six])
+    return ~covered
 
 
 def _quantity_share(rows: pd.DataFrame, state: pd.DataFrame, at: pd.DataFrame) -> np.ndarray:
@@ -114,7 +122,7 @@ def _register_checks(prepared: pd.DataFrame, state: pd.DataFrame, register: pd.D
     if not len(rows):
         return out
     at = register.iloc[position].reset_index(drop=True)
-    mine = prepared.iloc[rows].reset_index(drop=True)
+    mine = prepared[list(_ROW_COLUMNS)].iloc[rows].reset_index(drop=True)
     day = mine["day"].to_numpy()
     cancelled = _days(at["cancelled_on"], np.iinfo(np.int64).max)
     holder = at["holder_id"].astype("str").fillna("").to_numpy()
@@ -124,7 +132,8 @@ def _register_checks(prepared: pd.DataFrame, state: pd.DataFrame, register: pd.D
     )
     out["holder"][rows] = (holder != "") & (holder != mine["trader_id"].astype("str").to_numpy())
     out["hs"][rows] = _hs_outside(mine["hs6"].to_numpy(), register, position)
-    out["share"][rows] = _quantity_share(mine, state.iloc[rows].reset_index(drop=True), at)
+    used = state[["permit_use__net_kg", "permit_use_unit__quantity"]].iloc[rows]
+    out["share"][rows] = _quantity_share(mine, used.reset_index(drop=True), at)
     return out
 
 
