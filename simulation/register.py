@@ -26,16 +26,20 @@ _REQUIRED = 0.5
 LATE_RECORDING = 0.02
 SLIGHT_OVERUSE = 0.02
 CANCELLED_AFTER_USE = 0.01
+_REGIME = (ODS_LICENCE, BASEL_CONSENT, CITES_PERMIT)
 _DAY = np.timedelta64(1, "D")
 _NAT = np.datetime64("NaT")
 
 
 def abuse_modes(skeleton: pd.DataFrame, catalogue: pd.DataFrame, quoted: np.ndarray) -> np.ndarray:
-    """The permit abuse each row really carries (0 for none: honest, or not a permit code)."""
-    share = catalogue["permit_share"].to_numpy()[skeleton["hs"].to_numpy()]
+    """The permit abuse each row really carries: 0 for none (honest, not a permit code, or a
+    national permit the register does not keep, where only a missing one counts)."""
+    hs = skeleton["hs"].to_numpy()
+    share = catalogue["permit_share"].to_numpy()[hs]
+    regime = np.isin(catalogue["permit_kind"].to_numpy()[hs], _REGIME)
     illicit = skeleton["tactic"].to_numpy() >= 0
     mode = np.where(illicit & (share >= _REQUIRED), skeleton["permit_mode"].to_numpy(), 0)
-    return np.where(quoted | (mode == 1), mode, 0).astype(np.int8)
+    return np.where((quoted & regime) | (mode == 1), mode, 0).astype(np.int8)
 
 
 def abuse_labels(mode: np.ndarray) -> np.ndarray:
@@ -151,7 +155,7 @@ def permit_register(
     kind = catalogue["permit_kind"].to_numpy()[skeleton["hs"].to_numpy()]
     frame = declarations.assign(permit_kind=kind, mode=mode)
     frame["permit_reference"] = _shared_over_quantity(frame, mode)
-    regime = np.isin(kind, (ODS_LICENCE, BASEL_CONSENT, CITES_PERMIT))
+    regime = np.isin(kind, _REGIME)
     holders = quoted & regime & ~np.isin(mode, (REUSED, FAKE))
     register = pd.concat(
         [_issued(rng, frame[holders]), _quotas(rng, frame, mode == 0)], ignore_index=True
