@@ -4,7 +4,8 @@ catch on the simulated world.
 Cost: training features for 1M simulated declarations with the world's permit register, then
 the permit family's own part of that build timed alone (its history states over the same
 prepared rows, and the register checks); target: the permit part adds <= 10% to the rest of
-the feature build. The scoring path (snapshots of the history, a one-day batch) is timed too.
+the feature build, in CPU seconds (wall-clock is given too; on a shared machine it wanders).
+Each is the faster of two runs. The scoring path (snapshots, a one-day batch) is timed once.
 
 Detection: on a smaller world (default 200k declarations, 24 months, seed 7), a model trained
 on the first 18 months, with and without the permit features, ranks the last 6 months; the
@@ -30,18 +31,34 @@ TARGET_SHARE = 0.10
 BUDGET = 0.05
 
 
+def _seconds(work) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of `work()` (CPU: steadier on a shared machine)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    work()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def _best(work, runs: int = 2) -> tuple[float, float]:
+    """The fastest of `runs` runs, wall and CPU seconds apart."""
+    timings = [_seconds(work) for _ in range(runs)]
+    return min(t[0] for t in timings), min(t[1] for t in timings)
+
+
 def _permit_part(declarations: pd.DataFrame, inspections: pd.DataFrame, permits: pd.DataFrame):
-    """Seconds of the permit family alone: its history states and its register checks."""
+    """Seconds of the permit family alone: its history states and its register checks (the
+    two columns it adds to `prepare` cost a few milliseconds and are left out)."""
     from features.history import PERMIT_STATES, asof_states
     from features.permits import permit_features
     from features.prepare import prepare
     from features.tariff import permit_expected
 
     prepared = prepare(declarations)
-    start = time.perf_counter()
-    state = asof_states(prepared, inspections, states=PERMIT_STATES)
-    permit_features(prepared, state, permits, permit_expected(prepared))
-    return time.perf_counter() - start
+
+    def work() -> None:
+        state = asof_states(prepared, inspections, states=PERMIT_STATES)
+        permit_features(prepared, state, permits, permit_expected(prepared))
+
+    return _best(work)
 
 
 def cost(rows: int) -> dict[str, object]:
@@ -53,25 +70,28 @@ def cost(rows: int) -> dict[str, object]:
     with watch.stage("simulate_s"):
         world = simulate(WorldConfig(declarations=rows, months=24, seed=0))
     declarations, inspections, permits = world.declarations, world.inspections, world.permits
-    with watch.stage("training_features_s"):
-        build_training_features(declarations, inspections, permits=permits)
-    permit_s = min(_permit_part(declarations, inspections, permits) for _ in range(2))
-    rest = watch.stages["training_features_s"] - permit_s
+    wall, cpu = _best(lambda: build_training_features(declarations, inspections, permits=permits))
+    permit_wall, permit_cpu = _permit_part(declarations, inspections, permits)
     day = declarations["declaration_date"].max()
     batch = declarations[declarations["declaration_date"] == day]
     with watch.stage("snapshots_s"):
         snapshots = build_snapshots(declarations, inspections, day, permits=permits)
     with watch.stage("scoring_features_s"):
         build_scoring_features(batch, snapshots)
+    share = permit_cpu / (cpu - permit_cpu)
     return {
         "declarations": len(declarations),
         "permits_in_register": len(permits),
         "declarations_quoting_a_permit": int((declarations["permit_reference"] != "").sum()),
         **watch.stages,
-        "permit_part_s": round(permit_s, 2),
-        "permit_share_of_rest": round(permit_s / rest, 3),
+        "training_features_s": round(wall, 2),
+        "training_features_cpu_s": round(cpu, 2),
+        "permit_part_s": round(permit_wall, 2),
+        "permit_part_cpu_s": round(permit_cpu, 2),
+        "permit_share_of_rest_cpu": round(share, 3),
+        "permit_share_of_rest_wall": round(permit_wall / (wall - permit_wall), 3),
         "target_share": TARGET_SHARE,
-        "target_met": bool(permit_s / rest <= TARGET_SHARE),
+        "target_met": bool(share <= TARGET_SHARE),
         "batch_rows": len(batch),
     }
 
