@@ -128,9 +128,12 @@ def _permit_events(prepared: pd.DataFrame) -> dict[str, pd.DataFrame]:
     quoted = np.flatnonzero((prepared["permit_ref"] != "").to_numpy())
     uses = pd.DataFrame({"row": quoted, "day": day[quoted], "n": 1, "net_kg": net_kg[quoted],
                          "quantity": quantity[quoted]})  # fmt: skip
-    pairs = pd.DataFrame({"p": prepared["permit_ref"].to_numpy()[quoted], "day": day[quoted],
-                          "t": prepared["trader_id"].to_numpy()[quoted]}, index=quoted)  # fmt: skip
-    first = pairs.sort_values("day", kind="stable").drop_duplicates(["p", "t"]).index.to_numpy()
+    # First day of each (permit, trader) pair, on integer codes: rows are sorted by day first.
+    permit = pd.factorize(prepared["permit_ref"].to_numpy()[quoted])[0].astype(np.int64)
+    trader = pd.factorize(prepared["trader_id"].to_numpy()[quoted])[0].astype(np.int64)
+    order = np.lexsort((quoted, day[quoted]))
+    pair = (permit * (trader.max(initial=0) + 1) + trader)[order]
+    first = np.sort(quoted[order][np.unique(pair, return_index=True)[1]])
     ods = np.flatnonzero(
         ((prepared["category"] == "ods") & (prepared["flow"] == "import")).to_numpy()
     )

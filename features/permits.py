@@ -63,7 +63,8 @@ def _hs_outside(hs6: np.ndarray, register: pd.DataFrame, position: np.ndarray) -
 
     Compared as integers (permit position * 10^6 + code), one set per prefix length.
     """
-    codes = register["hs_codes"].astype("str").str.split(";").explode()
+    used = np.unique(position)  # only the permits quoted: often far fewer than the register
+    codes = register["hs_codes"].iloc[used].astype("str").set_axis(used).str.split(";").explode()
     codes = codes[codes.str.len() > 0]
     owner = codes.index.to_numpy(dtype=np.int64) * 1_000_000
     number = codes.astype("int64").to_numpy()
