@@ -51,11 +51,11 @@ def _days(dates: pd.Series, missing: int) -> np.ndarray:
 def _known_rows(prepared: pd.DataFrame, register: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Rows whose reference the register knew before their date, and its register position."""
     index = pd.Index(register["permit_reference"].astype("str").str.strip())
-    position = index.get_indexer(prepared["permit_ref"].to_numpy())
-    rows = np.flatnonzero((position >= 0) & (prepared["permit_ref"] != "").to_numpy())
-    recorded = _days(register["recorded_on"], 0)[position[rows]]
-    keep = recorded < prepared["day"].to_numpy()[rows]
-    return rows[keep], position[rows[keep]]
+    quoted = np.flatnonzero((prepared["permit_ref"] != "").to_numpy())
+    position = index.get_indexer(prepared["permit_ref"].to_numpy()[quoted])
+    rows, position = quoted[position >= 0], position[position >= 0]
+    keep = _days(register["recorded_on"], 0)[position] < prepared["day"].to_numpy()[rows]
+    return rows[keep], position[keep]
 
 
 def _hs_outside(hs6: np.ndarray, register: pd.DataFrame, position: np.ndarray) -> np.ndarray:
@@ -104,8 +104,9 @@ def _quota_share(prepared: pd.DataFrame, state: pd.DataFrame, quotas: pd.DataFra
         "recorded": _days(quotas["recorded_on"], 0),
         "allowed": quotas["quantity_allowed"].to_numpy(dtype=float),
     })  # fmt: skip
-    rows = prepared[["destination_country", "year"]].assign(day=prepared["day"].to_numpy())
-    joined = rows.reset_index(drop=True).reset_index().merge(table, how="inner")
+    at = np.flatnonzero(ods_import)
+    rows = prepared[["destination_country", "year", "day"]].iloc[at].assign(index=at)
+    joined = rows.merge(table, how="inner")
     joined = joined[joined["recorded"] < joined["day"]]
     allowed = np.zeros(len(prepared))
     np.add.at(allowed, joined["index"].to_numpy(), joined["allowed"].to_numpy())
