@@ -1,6 +1,6 @@
 """The canonical schemas: column names, logical types and allowed values.
 
-One place names every column of the three tables that cross the pipeline's boundaries.
+One place names every column of the four tables that cross the pipeline's boundaries.
 The Great Expectations suites (`data_contracts.suites`) are built from these definitions, so a
 column added here is checked everywhere.
 """
@@ -12,7 +12,7 @@ from typing import Literal
 
 SCHEMA_VERSION = "1.0.0"
 
-Kind = Literal["declarations", "inspections", "scores"]
+Kind = Literal["declarations", "inspections", "scores", "permits"]
 LogicalType = Literal["string", "date", "float", "integer", "boolean", "timestamp"]
 
 #: pandas dtype used for each logical type once a frame is coerced to canonical form.
@@ -35,6 +35,20 @@ VIOLATION_CATEGORIES = ("waste", "ods", "wildlife", "other", "none")
 SELECTION_REASONS = ("rule", "model", "random", "officer")
 LANES = ("red", "yellow", "green")
 RISK_CATEGORIES = ("waste", "ods", "wildlife")
+#: Kinds of permit in the register: CITES permits and re-export certificates, Basel notification
+#: consents and movement documents, Montreal Protocol import licences and national import quotas.
+PERMIT_KINDS = (
+    "cites_export",
+    "cites_import",
+    "cites_reexport",
+    "basel_notification",
+    "basel_movement",
+    "montreal_import_licence",
+    "montreal_import_quota",
+)
+#: A quota row is a country's allowance for a year, in kg of substance; it has no holder.
+QUOTA_KIND = "montreal_import_quota"
+PERMIT_STATUSES = ("valid", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -116,10 +130,51 @@ SCORE_COLUMNS: tuple[Column, ...] = (
     Column("scored_at", "timestamp", "When the batch was scored"),
 )
 
+PERMIT_COLUMNS: tuple[Column, ...] = (
+    Column("permit_reference", "string", "The number quoted in declarations (unique)"),
+    Column("kind", "string", "One of PERMIT_KINDS (CITES, Basel, Montreal licence or quota)"),
+    Column(
+        "holder_id",
+        "string",
+        "Pseudonym of the holder, in the trader_id space; empty for a country's quota",
+        nullable=True,
+    ),
+    Column(
+        "hs_codes",
+        "string",
+        "Semicolon-separated HS4 or HS6 prefixes the permit covers; empty for a quota",
+        nullable=True,
+    ),
+    Column("substances", "string", "Semicolon-separated species or substances", nullable=True),
+    Column("quantity_allowed", "float", "Quantity the permit allows, in `unit` (quota: kg)"),
+    Column("unit", "string", "Unit of quantity_allowed: kg, l, m3, u, pair, m2"),
+    Column("valid_from", "date", "First day the permit may be used"),
+    Column("valid_to", "date", "Last day the permit may be used"),
+    Column(
+        "issuing_country", "string", "ISO 3166 alpha-2 issuing (for a quota: importing) country"
+    ),
+    Column("status", "string", "valid or cancelled"),
+    Column(
+        "cancelled_on",
+        "date",
+        "Day the permit was cancelled; empty unless cancelled",
+        nullable=True,
+    ),
+    Column("recorded_on", "date", "Day the register first learnt of the permit"),
+)
+
 SCHEMAS: dict[Kind, tuple[Column, ...]] = {
     "declarations": DECLARATION_COLUMNS,
     "inspections": INSPECTION_COLUMNS,
     "scores": SCORE_COLUMNS,
+    "permits": PERMIT_COLUMNS,
+}
+#: The column that identifies a row of each table (upserts replace rows by it).
+PRIMARY_KEYS: dict[Kind, str] = {
+    "declarations": "declaration_id",
+    "inspections": "declaration_id",
+    "scores": "declaration_id",
+    "permits": "permit_reference",
 }
 
 

@@ -1,4 +1,4 @@
-"""The declaration, inspection and score contracts as Great Expectations (GX Core 1.x) suites.
+"""The declaration, inspection, score and permit register contracts as GX Core 1.x suites.
 
 Built from `data_contracts.schemas`, so a column added there is checked here. Every expectation
 carries a `description` that is also the row's quarantine reason when it fails, so the reasons a
@@ -25,12 +25,15 @@ from typing import Any
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
-from data_contracts import editions, reference
+from data_contracts import editions, permits, reference
 from data_contracts.coercion import TYPE_REASONS
 from data_contracts.schemas import (
     FLOWS,
     LANES,
     OUTCOMES,
+    PERMIT_KINDS,
+    PERMIT_STATUSES,
+    PRIMARY_KEYS,
     QUANTITY_UNITS,
     SCHEMA_VERSION,
     SCHEMAS,
@@ -62,6 +65,12 @@ ROW_RULES: dict[Kind, dict[str, list[str]]] = {
     },
     "inspections": {},
     "scores": {},
+    "permits": {
+        "holder_id and hs_codes are given for every kind but a quota, a quota is in kg; status "
+        "is cancelled if and only if cancelled_on is given (data_contracts.permits)": list(
+            permits.REASONS
+        )
+    },
 }
 COUNTRY_COLUMNS = ("origin_country", "consignment_country", "destination_country")
 TODAY = {"$PARAMETER": "today"}
@@ -113,10 +122,9 @@ def _between(column: str, reason: str, **bounds: Any) -> gxe.Expectation:
     return gxe.ExpectColumnValuesToBeBetween(column=column, description=reason, **bounds)
 
 
-def _unique_id() -> gxe.Expectation:
-    return gxe.ExpectColumnValuesToBeUnique(
-        column="declaration_id", description="declaration_id duplicated"
-    )
+def _unique_id(kind: Kind = "declarations") -> gxe.Expectation:
+    key = PRIMARY_KEYS[kind]
+    return gxe.ExpectColumnValuesToBeUnique(column=key, description=f"{key} duplicated")
 
 
 def _not_future(column: str) -> gxe.Expectation:
@@ -202,10 +210,40 @@ def _score_rules() -> _Expectations:
     ]
 
 
+def _permit_rules() -> _Expectations:
+    return [
+        _unique_id("permits"),
+        _allowed("kind", PERMIT_KINDS),
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="hs_codes",
+            regex=permits.HS_PREFIXES_REGEX,
+            description="hs_codes not semicolon-separated 4- or 6-digit HS codes",
+        ),
+        _between("quantity_allowed", "quantity_allowed <= 0", min_value=0, strict_min=True),
+        _allowed("unit", QUANTITY_UNITS),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="valid_to",
+            column_B="valid_from",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            description="valid_from after valid_to",
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="issuing_country",
+            value_set=sorted(reference.country_codes()),
+            description="issuing_country not an ISO 3166 alpha-2 code",
+        ),
+        _allowed("status", PERMIT_STATUSES),
+        _not_future("cancelled_on"),
+        _not_future("recorded_on"),
+    ]
+
+
 _RULES = {
     "declarations": _declaration_rules,
     "inspections": _inspection_rules,
     "scores": _score_rules,
+    "permits": _permit_rules,
 }
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from data_contracts import editions
+from data_contracts import editions, permits
 from data_contracts.coercion import TYPE_REASONS, TableError, coerce_columns
 from data_contracts.schemas import SCHEMAS, Kind, column_names
 
@@ -95,9 +95,12 @@ def reason_order(kind: Kind) -> list[str]:
 
 def _row_rule_failures(canonical: pd.DataFrame, kind: Kind) -> dict[str, np.ndarray]:
     """Row positions failing each rule checked outside GX (`suites.ROW_RULES`)."""
-    if kind != "declarations":
+    if kind == "permits":
+        masks = permits.permit_failures(canonical)
+    elif kind == "declarations":
+        masks = editions.edition_failures(canonical["hs_code"], canonical["declaration_date"])
+    else:
         return {}
-    masks = editions.edition_failures(canonical["hs_code"], canonical["declaration_date"])
     return {reason: np.flatnonzero(mask) for reason, mask in masks.items() if mask.any()}
 
 
@@ -203,6 +206,8 @@ def validate(
     """
     received = frame.rename(columns=lambda name: str(name).strip()).reset_index(drop=True)
     _check_table(received, kind)
+    if kind == "permits":  # a Parquet register may hold the HS prefixes as a list column
+        received = received.assign(hs_codes=permits.hs_prefixes_as_text(received["hs_codes"]))
     canonical, cell_failures = coerce_columns(received, kind)
     checked = gx_frame(canonical)
     suite_failures = _run_suite(checked, kind, today or datetime.date.today())

@@ -29,6 +29,7 @@ from features.description import description_features
 from features.history import asof_states, join_states, snapshot_tables
 from features.outcomes import outcome_features
 from features.party import party_features
+from features.permits import empty_register, permit_features
 from features.prepare import day_numbers, prepare
 from features.route import route_features
 from features.size import size_features
@@ -58,6 +59,8 @@ class Snapshots:
     description_model: DescriptionMismatch = field(repr=False)
     description_cut: pd.Timestamp
     import_bans: tuple[ImportBan, ...] = IMPORT_BANS
+    #: The permit register; each row counts for a declaration only from its `recorded_on` on.
+    permits: pd.DataFrame = field(default_factory=empty_register, repr=False)
 
 
 def model_cut(as_of: pd.Timestamp) -> pd.Timestamp:
@@ -71,11 +74,13 @@ def _assemble(
     mismatch: np.ndarray,
     *,
     bans: Sequence[ImportBan],
+    permits: pd.DataFrame,
 ) -> pd.DataFrame:
     """Every catalogued feature from prepared rows, their history state and mismatch scores."""
     tariff = tariff_features(prepared)
     families = [
         tariff,
+        permit_features(prepared, state, permits, tariff["permit_expected"].to_numpy()),
         route_features(prepared, state, bans=bans),
         value_features(prepared, state, tariff["permit_present"].to_numpy()),
         party_features(prepared, state),
@@ -99,6 +104,7 @@ def build_training_features(
     *,
     description_model: DescriptionMismatch | None = None,
     import_bans: Sequence[ImportBan] = IMPORT_BANS,
+    permits: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Features of every declaration as of its own date (one row per `declaration_id`).
 
@@ -107,11 +113,13 @@ def build_training_features(
         inspections: canonical inspection results; each counts from its `inspection_date`.
         description_model: an unfitted `DescriptionMismatch` with the options to use.
         import_bans: the dated import-ban table (default: the real-world one in `tables`).
+        permits: the canonical permit register (default: none, so the permit checks are neutral).
     """
     prepared = prepare(declarations)
     state = asof_states(prepared, inspections)
     mismatch = rolling_mismatch(prepared, description_model or DescriptionMismatch())
-    return _assemble(prepared, state, mismatch, bans=import_bans)
+    register = empty_register() if permits is None else permits
+    return _assemble(prepared, state, mismatch, bans=import_bans, permits=register)
 
 
 def build_snapshots(
@@ -121,6 +129,7 @@ def build_snapshots(
     *,
     description_model: DescriptionMismatch | None = None,
     import_bans: Sequence[ImportBan] = IMPORT_BANS,
+    permits: pd.DataFrame | None = None,
 ) -> Snapshots:
     """State tables of everything known strictly before `as_of`, plus the description model.
 
@@ -136,7 +145,8 @@ def build_snapshots(
     model = clone(description_model or DescriptionMismatch())
     before = (prepared["declaration_date"] < cut).to_numpy()
     model.fit_texts(prepared["text"].array[before], prepared["hs4"].to_numpy()[before])
-    return Snapshots(cut_day, tables, model, cut, tuple(import_bans))
+    register = empty_register() if permits is None else permits.reset_index(drop=True)
+    return Snapshots(cut_day, tables, model, cut, tuple(import_bans), register)
 
 
 def build_scoring_features(batch: pd.DataFrame, snapshots: Snapshots) -> pd.DataFrame:
@@ -150,4 +160,6 @@ def build_scoring_features(batch: pd.DataFrame, snapshots: Snapshots) -> pd.Data
     state = join_states(prepared, snapshots.tables)
     model = snapshots.description_model
     mismatch = model.score_texts(prepared["text"].array, prepared["hs4"].to_numpy())
-    return _assemble(prepared, state, mismatch, bans=snapshots.import_bans)
+    return _assemble(
+        prepared, state, mismatch, bans=snapshots.import_bans, permits=snapshots.permits
+    )

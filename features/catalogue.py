@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-Family = Literal["tariff", "route", "value", "party", "description"]
+Family = Literal["tariff", "permit", "route", "value", "party", "description"]
 Dtype = Literal["bool", "int64", "float64"]
 
 
@@ -38,6 +38,7 @@ def _flag(name: str, family: Family, meaning: str, template: str, template_false
 
 
 _T: Family = "tariff"
+_M: Family = "permit"
 _R: Family = "route"
 _V: Family = "value"
 _P: Family = "party"
@@ -70,6 +71,36 @@ CATALOGUE: tuple[Feature, ...] = (
     _flag("permit_missing_for_controlled", _T, "permit expected but no reference declared",
           "no licence or permit reference although HS {hs6_code} is controlled",
           "permit situation is in order"),
+    _flag("permit_unknown", _M, "declared reference not in the permit register before the date",
+          "the declared permit is not in the permit register",
+          "the permit register knows the declared permit, or none applies"),
+    _flag("permit_not_valid_on_date", _M, "permit expired, not yet valid or cancelled on the date",
+          "the declared permit was not valid on the declaration date (expired, not yet "
+          "valid or cancelled)", "the permit was valid on the declaration date"),
+    _flag("permit_holder_mismatch", _M, "the declaring trader is not the permit's holder",
+          "the declared permit was issued to another trader",
+          "the declaring trader holds the permit"),
+    _flag("permit_hs_outside", _M, "declared HS code not among the codes the permit covers",
+          "HS {hs6_code} is not among the codes the declared permit covers",
+          "the permit covers the declared code"),
+    Feature("permit_quantity_used_share", _M, "quantity declared under the permit so far (this "
+            "declaration included) over the quantity it allows", "share", "float64",
+            "{pct:.0f}% of the quantity the declared permit allows is used"),
+    _flag("permit_quantity_exceeded", _M, "quantity declared under the permit exceeds it",
+          "declarations under the declared permit exceed the quantity it allows",
+          "within the quantity the permit allows"),
+    Feature("permit_holder_count", _M, "distinct traders quoting the reference so far (this one "
+            "included)", "traders", "int64", "{value:.0f} different traders quoted the "
+            "declared permit"),
+    _flag("permit_reused_by_holders", _M, "reference quoted by two or more traders",
+          "the declared permit is quoted by more than one trader",
+          "only one trader quotes the permit"),
+    Feature("ods_quota_used_share", _M, "ODS/HFC kg imported into the country this year (this "
+            "declaration included) over the country's import quota", "share", "float64",
+            "{pct:.0f}% of the country's ODS/HFC import quota for the year is used"),
+    _flag("ods_quota_exceeded", _M, "ODS/HFC imports this year exceed the country's quota",
+          "ODS/HFC imports this year exceed the country's import quota",
+          "ODS/HFC imports are within the country's quota"),
     Feature("hs6_prior_violation_rate", _T,
             "share of earlier inspections of the HS6 that found a violation (smoothed)", "share",
             "float64", "{pct:.1f}% of earlier inspections of HS {hs6_code} found a violation"),

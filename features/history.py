@@ -8,8 +8,9 @@ One list of state definitions (`STATES`) drives both execution paths:
   batch to those tables.
 
 An event is a row of the prepared declarations (which supplies the key) with a day and values:
-the declaration itself, its unit value, the first use of a trader-declarant pair, or an
-inspection result on the day it was recorded.
+the declaration itself, its unit value, the first use of a trader-declarant pair, an inspection
+result on the day it was recorded, a declaration quoting a permit (its net kg and quantity), the
+first use of a permit by a trader, or an ODS/HFC import (its net kg, per country and year).
 """
 
 from __future__ import annotations
@@ -22,7 +23,15 @@ import pandas as pd
 
 from features.prepare import day_numbers
 
-Stream = Literal["declarations", "unit_values", "declarant_pairs", "inspections"]
+Stream = Literal[
+    "declarations",
+    "unit_values",
+    "declarant_pairs",
+    "inspections",
+    "permit_uses",
+    "permit_holders",
+    "ods_imports",
+]
 
 
 @dataclass(frozen=True)
@@ -56,9 +65,19 @@ STATES: tuple[State, ...] = (
           ("n", "violations")),
     State("route_inspections", ("origin_country", "destination_country", "chapter"),
           "inspections", ("n", "violations")),
+    # The permit family's states (`PERMIT_STATES`).
+    State("permit_use", ("permit_ref",), "permit_uses", ("net_kg",)),
+    State("permit_use_unit", ("permit_ref", "quantity_unit"), "permit_uses", ("quantity",)),
+    State("permit_trader", ("permit_ref", "trader_id"), "permit_uses", ("n",)),
+    State("permit_holders", ("permit_ref",), "permit_holders", ("n",)),
+    State("ods_imports", ("destination_country", "year"), "ods_imports", ("net_kg",)),
 )  # fmt: skip
 
 _INTEGER_VALUES = frozenset({"n", "violations"})
+#: The states only the permit family reads (their streams come from `_permit_events`).
+PERMIT_STATES = tuple(
+    s for s in STATES if s.stream in ("permit_uses", "permit_holders", "ods_imports")
+)
 
 
 def state_columns() -> list[str]:
@@ -70,8 +89,13 @@ def state_columns() -> list[str]:
     return names
 
 
-def event_streams(prepared: pd.DataFrame, inspections: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Every event stream as `row` (position in `prepared`), `day` and its value columns."""
+def event_streams(
+    prepared: pd.DataFrame, inspections: pd.DataFrame, *, permits_only: bool = False
+) -> dict[str, pd.DataFrame]:
+    """Every event stream as `row` (position in `prepared`), `day` and its value columns
+    (`permits_only`: the permit family's streams alone)."""
+    if permits_only:
+        return _permit_events(prepared)
     n = len(prepared)
     rows = np.arange(n)
     day = prepared["day"].to_numpy()
@@ -92,6 +116,31 @@ def event_streams(prepared: pd.DataFrame, inspections: pd.DataFrame) -> dict[str
         ),
         "declarant_pairs": pd.DataFrame({"row": first, "day": day[first], "n": 1}),
         "inspections": _inspection_events(prepared, inspections),
+        **_permit_events(prepared),
+    }
+
+
+def _permit_events(prepared: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Declarations quoting a permit, first uses of a permit by a trader, ODS/HFC imports."""
+    day = prepared["day"].to_numpy()
+    net_kg = prepared["net_weight_kg"].to_numpy(dtype=float, na_value=0.0)
+    quantity = prepared["quantity"].to_numpy(dtype=float, na_value=0.0)
+    quoted = np.flatnonzero((prepared["permit_ref"] != "").to_numpy())
+    uses = pd.DataFrame({"row": quoted, "day": day[quoted], "n": 1, "net_kg": net_kg[quoted],
+                         "quantity": quantity[quoted]})  # fmt: skip
+    # First day of each (permit, trader) pair, on integer codes: rows are sorted by day first.
+    permit = pd.factorize(prepared["permit_ref"].to_numpy()[quoted])[0].astype(np.int64)
+    trader = pd.factorize(prepared["trader_id"].to_numpy()[quoted])[0].astype(np.int64)
+    order = np.lexsort((quoted, day[quoted]))
+    pair = (permit * (trader.max(initial=0) + 1) + trader)[order]
+    first = np.sort(quoted[order][np.unique(pair, return_index=True)[1]])
+    ods = np.flatnonzero(
+        ((prepared["category"] == "ods") & (prepared["flow"] == "import")).to_numpy()
+    )
+    return {
+        "permit_uses": uses,
+        "permit_holders": pd.DataFrame({"row": first, "day": day[first], "n": 1}),
+        "ods_imports": pd.DataFrame({"row": ods, "day": day[ods], "net_kg": net_kg[ods]}),
     }
 
 
@@ -120,9 +169,11 @@ def _key_codes(columns: dict[str, tuple[np.ndarray, int]], keys: tuple[str, ...]
     return combined
 
 
-def _column_codes(prepared: pd.DataFrame) -> dict[str, tuple[np.ndarray, int]]:
-    """Integer codes and code counts of every key column, factorised once."""
-    names = {key for state in STATES for key in state.keys}
+def _column_codes(
+    prepared: pd.DataFrame, states: tuple[State, ...] = STATES
+) -> dict[str, tuple[np.ndarray, int]]:
+    """Integer codes and code counts of every key column of `states`, factorised once."""
+    names = {key for state in states for key in state.keys}
     coded = {}
     for name in sorted(names):
         codes, uniques = pd.factorize(prepared[name], use_na_sentinel=False)
@@ -173,13 +224,17 @@ def _asof_one(state: State, key: np.ndarray, day: np.ndarray, events: pd.DataFra
     return out
 
 
-def asof_states(prepared: pd.DataFrame, inspections: pd.DataFrame) -> pd.DataFrame:
-    """Every state column for every row, each as of the row's own day (training path)."""
-    streams = event_streams(prepared, inspections)
+def asof_states(
+    prepared: pd.DataFrame, inspections: pd.DataFrame, *, states: tuple[State, ...] = STATES
+) -> pd.DataFrame:
+    """Every state column (of `states`) for every row, each as of the row's own day (training
+    path)."""
+    permits_only = all(state in PERMIT_STATES for state in states)
+    streams = event_streams(prepared, inspections, permits_only=permits_only)
     day = prepared["day"].to_numpy()
-    coded = _column_codes(prepared)
+    coded = _column_codes(prepared, states)
     columns: dict[str, np.ndarray] = {}
-    for state in STATES:
+    for state in states:
         key = _key_codes(coded, state.keys)
         columns |= _asof_one(state, key, day, streams[state.stream])
     return pd.DataFrame(columns)

@@ -87,4 +87,6 @@ def prepare(declarations: pd.DataFrame) -> pd.DataFrame:
         convention=_regime(hs6_text, "convention", "none"),
         log_unit_value=log_unit_value(frame),
         text=normalised_text(frame["goods_description"]),
+        permit_ref=frame["permit_reference"].astype("str").fillna("").str.strip(),
+        year=frame["declaration_date"].dt.year.to_numpy(dtype=np.int64),
     )

@@ -8,7 +8,11 @@ import pandas as pd
 from simulation import geography as geo
 from simulation.tactics import Tactic
 
-MISSING, REUSED, FAKE = 1, 2, 3
+#: How an illicit shipment's paperwork abuses the permit system (0: a permit as honest traders
+#: quote one): none quoted, another holder's permit, a forged number, the company's own permit
+#: quoted after it expired, or its own permit stretched past the quantity it allows.
+MISSING, REUSED, FAKE, EXPIRED, OVER_QUANTITY = 1, 2, 3, 4, 5
+PERMIT_ABUSE = ("", "missing", "reused", "forged", "expired", "over_quantity")
 
 
 def _pick(rng: np.random.Generator, items: tuple, count: int) -> np.ndarray:
@@ -76,7 +80,10 @@ def anomaly_fields(
     )
     u = rng.random(n)
     permit = np.zeros(n, dtype=np.int8)
-    permit[u < tactic.p_missing + tactic.p_reused + tactic.p_fake] = FAKE
+    forged = tactic.p_missing + tactic.p_reused + tactic.p_fake
+    permit[u < forged + tactic.p_expired + tactic.p_over] = OVER_QUANTITY
+    permit[u < forged + tactic.p_expired] = EXPIRED
+    permit[u < forged] = FAKE
     permit[u < tactic.p_missing + tactic.p_reused] = REUSED
     permit[u < tactic.p_missing] = MISSING
     vague = rng.random(n) < tactic.vague

@@ -2,8 +2,8 @@
 
 An ODS import licence is issued to a trader for a year and quoted on all its refrigerant
 declarations; consents and CITES permits are per consignment. Smugglers leave the field empty,
-quote a real permit issued to someone else (reused) or invent a well-formed number (fake);
-honest traders sometimes forget it.
+quote a real permit issued to someone else (reused), invent a well-formed number (fake), quote
+their own permit after it expired or beyond its quantity; honest traders sometimes forget it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pandas as pd
 from simulation import geography as geo
 from simulation.calendar import Calendar
 from simulation.catalogue import APPROVED_PERMIT, BASEL_CONSENT, CITES_PERMIT, ODS_LICENCE
-from simulation.disguise import FAKE, MISSING, REUSED
+from simulation.disguise import EXPIRED, FAKE, MISSING, OVER_QUANTITY, REUSED
 from simulation.trade import PERMIT_FORGOTTEN
 
 #: Codes where at least this share of legitimate trade carries a permit: smugglers must decide.
@@ -28,7 +28,7 @@ def _carried(rng: np.random.Generator, skeleton: pd.DataFrame, share: np.ndarray
     illicit = skeleton["tactic"].to_numpy() >= 0
     mode = np.where(illicit & (share >= _REQUIRED), skeleton["permit_mode"].to_numpy(), 0)
     carry = np.where(mode == MISSING, False, carry)
-    return np.where((mode == REUSED) | (mode == FAKE), True, carry)
+    return np.where(np.isin(mode, (REUSED, FAKE, EXPIRED, OVER_QUANTITY)), True, carry)
 
 
 def _texts(
@@ -64,7 +64,9 @@ def permit_references(
     number = rng.integers(1, 10_000_000, len(skeleton))
     own_licence = licences[trader] + 7 * (year - year.min())
     mode = skeleton["permit_mode"].to_numpy() * (skeleton["tactic"].to_numpy() >= 0)
-    number = np.where((kind == ODS_LICENCE) & (mode != FAKE), own_licence, number)
+    # An expired or over-used licence is one of its own the company got for this scheme.
+    own = ~np.isin(mode, (FAKE, EXPIRED, OVER_QUANTITY))
+    number = np.where((kind == ODS_LICENCE) & own, own_licence, number)
     origin = np.where(
         skeleton["flow"].to_numpy() == geo.EXPORT,
         geo.country_index()[geo.HOME],
@@ -73,19 +75,27 @@ def permit_references(
     text = np.full(len(skeleton), "", dtype=object)
     rows = np.flatnonzero(carry)
     text[rows] = _texts(kind[rows], year[rows], number[rows], origin[rows])
-    return _reuse(rng, text, kind, mode == REUSED)
+    return _reuse(rng, text, kind, mode == REUSED, skeleton["day"].to_numpy())
 
 
 def _reuse(
-    rng: np.random.Generator, text: np.ndarray, kind: np.ndarray, reused: np.ndarray
+    rng: np.random.Generator,
+    text: np.ndarray,
+    kind: np.ndarray,
+    reused: np.ndarray,
+    day: np.ndarray,
 ) -> np.ndarray:
-    """Quote a permit someone else was issued for the same kind of goods."""
+    """Quote a permit someone else was issued, and used earlier, for the same kind of goods."""
     honest = (text != "") & ~reused
     for k in (ODS_LICENCE, BASEL_CONSENT, CITES_PERMIT, APPROVED_PERMIT):
         want = np.flatnonzero(reused & (kind == k))
         pool = np.flatnonzero(honest & (kind == k))
-        if len(want) and len(pool):
-            text[want] = text[pool[rng.integers(0, len(pool), len(want))]]
+        if not (len(want) and len(pool)):
+            continue
+        pool = pool[np.argsort(day[pool], kind="stable")]
+        earlier = np.searchsorted(day[pool], day[want] - 7, side="left")  # a week old at least
+        pick = np.floor(rng.random(len(want)) * np.maximum(earlier, 1)).astype(np.int64)
+        text[want] = text[pool[np.minimum(pick, len(pool) - 1)]]
     return text
 
 

@@ -130,6 +130,18 @@ def _scenario(world: World) -> dict[str, Any] | None:
     }
 
 
+def _permits(world: World) -> dict[str, Any]:
+    """The register's size by kind and the illicit declarations by permit abuse."""
+    kinds = world.permits["kind"].value_counts().sort_index() if len(world.permits) else {}
+    abuse = world.truth.get("permit_abuse", pd.Series(dtype="str"))
+    abused = abuse[abuse != ""].value_counts().sort_index()
+    return {
+        "permits": len(world.permits),
+        "permits_by_kind": {str(k): int(v) for k, v in dict(kinds).items()},
+        "illicit_by_permit_abuse": {str(k): int(v) for k, v in abused.items()},
+    }
+
+
 def summarise(world: World) -> dict[str, Any]:
     """Everything `world.json` records about a world."""
     return {
@@ -140,6 +152,7 @@ def summarise(world: World) -> dict[str, Any]:
         **_illicit(world),
         **_inspections(world),
         "population": _traders(world),
+        "permit_register": _permits(world),
         "drift_events": _drift(world),
         "scenario": _scenario(world),
         "modus_operandi": [t.params() for t in world.facts.get("tactics", ())],

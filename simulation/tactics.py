@@ -2,7 +2,8 @@
 
 Each tactic names the codes it hides behind, its routes and the indicators it shifts. A tactic
 moves *some* indicators for *some* of its shipments: a share of smugglers declare a market-like
-value anyway, use an established company, carry a (reused) permit or a plain description.
+value anyway, use an established company, carry a (reused, forged, expired or over-used)
+permit or a plain description.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class Tactic:
     p_missing: float = 0.3
     p_reused: float = 0.2
     p_fake: float = 0.1
+    p_expired: float = 0.08
+    p_over: float = 0.1
     vague: float = 0.25
     cover_texts: tuple[str, ...] = ()
     detect: float = 1.0

@@ -21,6 +21,7 @@ from simulation.modus_operandi import TACTICS
 from simulation.permits import licence_numbers
 from simulation.physics import trader_price_levels
 from simulation.population import Population, build_population
+from simulation.register import abuse_labels, permit_register
 from simulation.scenarios import SCENARIOS
 from simulation.summary import summarise
 from simulation.tactics import Tactic
@@ -29,13 +30,15 @@ from simulation.text import phrase_table
 
 @dataclass(frozen=True)
 class World:
-    """Declarations, the legacy policy's inspections, the hidden truth and how it was made."""
+    """Declarations, the legacy policy's inspections, the hidden truth, the permit register and
+    how it was made."""
 
     declarations: pd.DataFrame
     inspections: pd.DataFrame
     truth: pd.DataFrame
     config: WorldConfig
     facts: dict[str, Any] = field(default_factory=dict)
+    permits: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready configuration and figures of this world."""
@@ -202,6 +205,10 @@ def simulate(config: WorldConfig) -> World:
     trader_ids = pseudonyms(rng, len(traders.traders), prefix="T")
     declarant_ids = pseudonyms(rng, len(traders.declarant_sizes), prefix="B", digits=8)
     frame = declarations(rng, result.skeleton, result.filled, ctx, trader_ids, declarant_ids)
+    # Its own stream, so the register leaves every earlier draw (and figure) of the world as is.
+    register, frame, abuse = permit_register(
+        np.random.default_rng([config.seed, 61]), frame, result.skeleton, plan.catalogue
+    )
     facts = {
         "tactics": smuggled.tactics,
         "networks": smuggled.networks,
@@ -215,7 +222,10 @@ def simulate(config: WorldConfig) -> World:
     return World(
         declarations=frame,
         inspections=inspection.inspection_frame(result, frame, smuggled.tactics),
-        truth=inspection.truth_frame(result.skeleton, smuggled.tactics),
+        truth=inspection.truth_frame(result.skeleton, smuggled.tactics).assign(
+            permit_abuse=pd.Series(abuse_labels(abuse), dtype="str")
+        ),
         config=config,
         facts=facts,
+        permits=register,
     )

@@ -10,6 +10,7 @@ from data_contracts.schemas import (
     DECLARATION_COLUMNS,
     INSPECTION_COLUMNS,
     PANDAS_DTYPES,
+    PERMIT_COLUMNS,
     SCORE_COLUMNS,
     Column,
 )
@@ -73,6 +74,35 @@ def valid_declarations(n: int = 50, *, seed: int = 0, start: str = "2024-01-01")
         }
     )
     return _canonical(frame, DECLARATION_COLUMNS)
+
+
+def valid_permits(declarations: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
+    """A contract-valid register of every permit quoted in `declarations`, each in order: issued
+    to its first user for the HS6 codes it is quoted with, before its first use, with room."""
+    rng = np.random.default_rng(seed)
+    quoted = declarations[declarations["permit_reference"] != ""]
+    grouped = quoted.sort_values("declaration_date", kind="stable").groupby("permit_reference")
+    first = grouped.first()
+    n = len(first)
+    hs = grouped["hs_code"].agg(lambda codes: ";".join(sorted({c[:6] for c in codes})))
+    frame = pd.DataFrame(
+        {
+            "permit_reference": first.index.to_numpy(),
+            "kind": rng.choice(np.array(["cites_import", "basel_movement"]), n),
+            "holder_id": first["trader_id"].to_numpy(),
+            "hs_codes": hs.to_numpy(),
+            "substances": "",
+            "quantity_allowed": grouped["net_weight_kg"].sum().to_numpy() * 2,
+            "unit": "kg",
+            "valid_from": first["declaration_date"].to_numpy() - np.timedelta64(10, "D"),
+            "valid_to": grouped["declaration_date"].max().to_numpy() + np.timedelta64(30, "D"),
+            "issuing_country": "NL",
+            "status": "valid",
+            "cancelled_on": pd.NaT,
+            "recorded_on": first["declaration_date"].to_numpy() - np.timedelta64(5, "D"),
+        }
+    )
+    return _canonical(frame, PERMIT_COLUMNS)
 
 
 def valid_inspections(

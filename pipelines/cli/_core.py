@@ -51,6 +51,7 @@ class TableKind(enum.StrEnum):
 
     declarations = "declarations"
     inspections = "inspections"
+    permits = "permits"
 
 
 Today = Annotated[

@@ -33,6 +33,7 @@ from pipelines.steps.demo import (
     compare_policies,
     demo_home,
     inspect_red_lane,
+    register_until,
     split_history,
     write_batch,
 )
@@ -134,8 +135,9 @@ def _simulate_and_ingest(config: DemoConfig, log: StepLog) -> None:
     with log.timed("split history") as result:
         files = split_history(Path(world.out), config.out / "history", config.cutoff)
         result.append(f"everything known before {config.cutoff}")
-    kinds: tuple[TableKind, TableKind] = ("declarations", "inspections")
-    for kind, file in zip(kinds, files, strict=True):
+    register = register_until(Path(world.out), config.out / "history", config.batch_end)
+    kinds: tuple[TableKind, ...] = ("declarations", "inspections", "permits")
+    for kind, file in zip(kinds, (*files, register), strict=True):
         with log.timed(f"ingest {kind}") as result:
             ingest = run_flow(ingest_flow, IngestConfig(file=file, kind=kind))
             result.append(

@@ -55,7 +55,7 @@ class IngestSummary(ValidationSummary):
 
 @flow(name="ingest-table", validate_parameters=True)
 def ingest_flow(config: IngestConfig) -> IngestSummary:
-    """Validate a file, quarantine its bad rows and upsert the good ones by declaration_id."""
+    """Validate a file, quarantine its bad rows and upsert the good ones by primary key."""
     settings = Settings()
     started = utc_now()
     source = str(config.file.resolve())

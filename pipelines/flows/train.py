@@ -34,6 +34,7 @@ from pipelines.steps.training import (
     fit_model,
     log_run,
     read_history,
+    read_register,
     refit_model,
 )
 from pipelines.storage import io
@@ -177,7 +178,8 @@ def train_flow(config: TrainFlowConfig) -> TrainSummary:
     targets = config.resolved_targets(declared)
     declarations, inspections = read_history(settings.warehouse_path, config.until)
     contracts = check_contracts(declarations, inspections)
-    features = build_features(declarations, inspections)
+    permits = read_register(settings.warehouse_path, config.until)
+    features = build_features(declarations, inspections, permits)
     plan = HoldoutPlan.of(
         features["declaration_date"],
         config.until,

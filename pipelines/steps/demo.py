@@ -58,6 +58,17 @@ def split_history(world: Path, out: Path, cutoff: datetime.date) -> tuple[Path, 
     return paths
 
 
+def register_until(world: Path, out: Path, end: datetime.date) -> Path:
+    """The permit register as it stands when the batch is scored: permits recorded before `end`
+    (each still counts for a declaration only from the day after its `recorded_on`)."""
+    permits = pd.read_parquet(world / "permits.parquet")
+    known = permits[permits["recorded_on"] < pd.Timestamp(end)]
+    path = out / f"permits-by-{end.isoformat()}.parquet"
+    io.write_parquet(known, path)
+    get_logger().info("register: %d permits recorded before %s", len(known), end)
+    return path
+
+
 @step(name="write-batch", retries=2)
 def write_batch(world: Path, out: Path, start: datetime.date, end: datetime.date) -> Path:
     """The declarations of the scored month, as the risk unit would receive them."""

@@ -18,7 +18,7 @@ from pipelines.runtime import get_logger, step
 from pipelines.storage import io
 from pipelines.storage.warehouse import DECLARED_SOURCE, UpsertCounts, Warehouse, utc_now
 
-TableKind = Literal["declarations", "inspections"]
+TableKind = Literal["declarations", "inspections", "permits"]
 
 
 class ValidationSummary(BaseModel):
@@ -80,10 +80,11 @@ def validate_table(
 
 @step(name="pseudonymise-ids")
 def pseudonymise_ids(result: ValidationResult, key: bytes | None) -> ValidationResult:
-    """Replace trader and declarant ids by keyed pseudonyms, in valid and quarantined rows."""
+    """Replace trader, declarant and permit holder ids by keyed pseudonyms, in valid and
+    quarantined rows."""
     if key is None:
         return result
-    get_logger().info("pseudonymising trader_id and declarant_id")
+    get_logger().info("pseudonymising trader_id, declarant_id and holder_id")
     return ValidationResult(
         valid=pseudonymise(result.valid, key),
         quarantine=pseudonymise(result.quarantine, key),

@@ -42,6 +42,7 @@ class History:
     declarations: pd.DataFrame
     inspections: pd.DataFrame
     decisions: pd.DataFrame
+    permits: pd.DataFrame | None = None
 
 
 def window_of(
@@ -75,10 +76,11 @@ def read_history(
         declarations = store.read_declarations(until=end)
         inspections = store.read_inspections()
         decisions = store.connection.execute(_IN_FORCE, [start, end]).df()
+        permits = store.read_permits()
     get_logger().info(
         "history to %s: %d declarations, %d results", end, len(declarations), len(inspections)
     )
-    return History(start, end, declarations, inspections, decisions)
+    return History(start, end, declarations, inspections, decisions, permits)
 
 
 @step(name="backtest-profile")
@@ -86,7 +88,9 @@ def run_backtest(history: History, profiles: ProfileSet, profile_id: str) -> Bac
     """Fire every profile (condition only, whatever its window) on the window, then count."""
     from features import build_training_features
 
-    features = build_training_features(history.declarations, history.inspections)
+    features = build_training_features(
+        history.declarations, history.inspections, permits=history.permits
+    )
     dates = features["declaration_date"]
     rows = features[
         (dates >= pd.Timestamp(history.since)) & (dates < pd.Timestamp(history.until))

@@ -178,14 +178,16 @@ def write_outputs(
 
 
 def batch_snapshots(warehouse: Path, batch: pd.DataFrame) -> Snapshots:
-    """History state of the warehouse as of the batch's first day (nothing from that day on)."""
+    """History state of the warehouse as of the batch's first day (nothing from that day on),
+    with the permit register (each permit counts from the day after its `recorded_on`)."""
     from features import build_snapshots
 
     as_of = batch["declaration_date"].min()
     with Warehouse(warehouse, read_only=True) as store:
         history = store.read_declarations(until=as_of.date())
         known = store.read_inspections(until=as_of.date())
-    return build_snapshots(history, known, as_of)
+        permits = store.read_permits()
+    return build_snapshots(history, known, as_of, permits=permits)
 
 
 def build_batch_features(warehouse: Path, batch: pd.DataFrame) -> pd.DataFrame:

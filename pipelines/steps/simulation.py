@@ -8,7 +8,13 @@ from pipelines.runtime import get_logger, step
 from pipelines.storage import io
 from simulation import World, WorldConfig, simulate
 
-WORLD_FILES = ("declarations.parquet", "inspections.parquet", "truth.parquet", "world.json")
+WORLD_FILES = (
+    "declarations.parquet",
+    "inspections.parquet",
+    "truth.parquet",
+    "permits.parquet",
+    "world.json",
+)
 
 
 @step(name="simulate-world")
@@ -27,6 +33,7 @@ def write_world(world: World, out: Path) -> list[Path]:
     io.write_parquet(world.declarations, out / "declarations.parquet")
     io.write_parquet(world.inspections, out / "inspections.parquet")
     io.write_parquet(world.truth, out / "truth.parquet")
+    io.write_parquet(world.permits, out / "permits.parquet")
     io.write_json(world.summary(), out / "world.json")
     get_logger().info("wrote the world to %s", out)
     return [out / name for name in WORLD_FILES]

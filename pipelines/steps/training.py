@@ -61,12 +61,28 @@ def read_history(warehouse: Path, until: datetime.date | None) -> tuple[pd.DataF
     return declarations, inspections
 
 
+@step(name="read-permit-register", retries=2)
+def read_register(warehouse: Path, until: datetime.date | None) -> pd.DataFrame:
+    """The permit register as it stood before `until` (permits recorded before it; all if None).
+
+    Empty when nothing was ingested with `gcrisk ingest permits`: the permit checks are neutral.
+    """
+    with Warehouse(warehouse, read_only=True) as store:
+        register = store.read_permits()
+    if until is not None:
+        register = register[register["recorded_on"] < pd.Timestamp(until)].reset_index(drop=True)
+    get_logger().info("read %d permits from the register", len(register))
+    return register
+
+
 @step(name="build-training-features")
-def build_features(declarations: pd.DataFrame, inspections: pd.DataFrame) -> pd.DataFrame:
-    """Every declaration's features as of its own date."""
+def build_features(
+    declarations: pd.DataFrame, inspections: pd.DataFrame, permits: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Every declaration's features as of its own date (permits as the register knew them)."""
     from features import build_training_features
 
-    features = build_training_features(declarations, inspections)
+    features = build_training_features(declarations, inspections, permits=permits)
     get_logger().info("built %d columns for %d declarations", features.shape[1], len(features))
     return features
 

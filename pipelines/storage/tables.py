@@ -14,14 +14,18 @@ from data_contracts.schemas import PANDAS_DTYPES, SCHEMAS, Column, Kind, Logical
 
 #: Tables read by `declaration_id`; `scores` is the view of the decisions in force.
 KEYED_TABLES: tuple[Kind, ...] = ("declarations", "inspections", "scores")
-#: Tables loaded by upsert (a reload replaces a declaration's row); decisions are only appended.
-UPSERTED_TABLES: tuple[Kind, ...] = ("declarations", "inspections")
+#: Tables loaded by upsert (a reload replaces a row with the same primary key, `PRIMARY_KEYS`:
+#: a declaration, its inspection result, a permit); decisions are only appended.
+UPSERTED_TABLES: tuple[Kind, ...] = ("declarations", "inspections", "permits")
+#: Tables `Warehouse.read` reads back as canonical frames, ordered by their primary key.
+READABLE_TABLES: tuple[Kind, ...] = (*KEYED_TABLES, "permits")
 TableName = Literal[
-    "declarations", "inspections", "scores", "decisions", "quarantine", "runs", "meta"
+    "declarations", "inspections", "permits", "scores", "decisions", "quarantine", "runs", "meta"
 ]
 TABLES: tuple[TableName, ...] = (
     "declarations",
     "inspections",
+    "permits",
     "scores",
     "decisions",
     "quarantine",
@@ -84,13 +88,18 @@ def canonical_frame(frame: pd.DataFrame, kind: Kind) -> pd.DataFrame:
     return typed.fillna(dict.fromkeys(optional, "")) if optional else typed
 
 
-def quarantine_records(frame: pd.DataFrame, *, reason_column: str) -> pd.DataFrame:
-    """One row per quarantined row: its position, id (as text), reason and the row as JSON."""
+def quarantine_records(
+    frame: pd.DataFrame, *, reason_column: str, key: str = "declaration_id"
+) -> pd.DataFrame:
+    """One row per quarantined row: its position, id (as text), reason and the row as JSON.
+
+    The id is the row's primary key (`key`: a permit's reference), kept in `declaration_id`.
+    """
     original = frame.drop(columns=[reason_column])
     lines = original.to_json(orient="records", lines=True, date_format="iso", force_ascii=False)
     # JSON escapes newlines inside values, so one line is exactly one record.
     records = lines.rstrip("\n").split("\n") if len(original) else []
-    ids = frame["declaration_id"] if "declaration_id" in frame.columns else pd.Series(pd.NA)
+    ids = frame[key] if key in frame.columns else pd.Series(pd.NA)
     return pd.DataFrame(
         {
             "row_number": range(len(frame)),

@@ -1,13 +1,13 @@
-"""The DuckDB warehouse: declarations, inspections, decisions, quarantine and runs in one file.
+"""The DuckDB warehouse: declarations, inspections, permits, decisions, quarantine and runs.
 
 Tables are typed from `data_contracts.schemas` plus two lineage columns (`source_file`,
 `loaded_at`); their definitions live in `tables`. Declarations and inspections are upserted by
-`declaration_id`, set-wise in one transaction (delete the incoming keys, insert the incoming
-rows), so loading the same file twice leaves the same rows. Scoring decisions are only ever
-appended (`decisions`); `scores` is the view of the decision in force for each declaration.
-The `meta` table keeps the fingerprint of the pseudonym key the ids were loaded under, and a
-load under another key state is refused. Use it as a context manager:
-`with Warehouse(path) as warehouse: ...`.
+`declaration_id` and the permit register by `permit_reference`, set-wise in one transaction (delete
+the incoming keys, insert the incoming rows), so loading the same file twice leaves the same rows.
+Scoring decisions are only ever appended (`decisions`); `scores` is the view of the decision in
+force for each declaration. The `meta` table keeps the fingerprint of the pseudonym key the ids were
+loaded under, and a load under another key state is refused. Use it as a context manager: `with
+Warehouse(path) as warehouse: ...`.
 """
 
 from __future__ import annotations
@@ -25,13 +25,14 @@ import pandas as pd
 import pyarrow as pa
 
 from data_contracts.privacy import KEY_OFF
-from data_contracts.schemas import Kind, column_names
+from data_contracts.schemas import PRIMARY_KEYS, Kind, column_names
 from pipelines.storage import decisions
 from pipelines.storage.decisions import DecisionRun
 from pipelines.storage.tables import (
     KEYED_TABLES,
     META_DDL,
     QUARANTINE_DDL,
+    READABLE_TABLES,
     RUNS_DDL,
     TABLES,
     UPSERTED_TABLES,
@@ -119,7 +120,7 @@ class Warehouse:
         source_file: str = "",
         at: datetime.datetime | None = None,
     ) -> UpsertCounts:
-        """Insert or replace rows of `kind` by `declaration_id`, in one transaction."""
+        """Insert or replace rows of `kind` by its primary key, in one transaction."""
         with self._transaction():
             return self._upsert(kind, frame, source_file=source_file, at=at or utc_now())
 
@@ -220,14 +221,15 @@ class Warehouse:
         self, kind: Kind, frame: pd.DataFrame, *, source_file: str, at: datetime.datetime
     ) -> UpsertCounts:
         table = table_name(kind, UPSERTED_TABLES)
+        key = PRIMARY_KEYS[kind]
         rows = canonical_frame(frame, kind)
-        if rows["declaration_id"].duplicated().any():
-            raise ValueError(f"{kind}: declaration_id must be unique within one upsert")
+        if rows[key].duplicated().any():
+            raise ValueError(f"{kind}: {key} must be unique within one upsert")
         db = self.connection
         db.register("incoming", pa.Table.from_pandas(rows, preserve_index=False))
         try:
-            keys = "SELECT declaration_id FROM incoming"
-            matching = f"FROM {table} WHERE declaration_id IN ({keys})"
+            keys = f"SELECT {key} FROM incoming"  # noqa: S608
+            matching = f"FROM {table} WHERE {key} IN ({keys})"
             replaced = _scalar(db, f"SELECT count(*) {matching}")
             db.execute(f"DELETE {matching}")
             columns = ", ".join(rows.columns)
@@ -248,7 +250,9 @@ class Warehouse:
         db.execute("DELETE FROM quarantine WHERE kind = ? AND source_file = ?", [kind, source_file])
         if len(frame) == 0:
             return 0
-        records = quarantine_records(frame, reason_column="quarantine_reason")
+        records = quarantine_records(
+            frame, reason_column="quarantine_reason", key=PRIMARY_KEYS[kind]
+        )
         db.register("quarantined", pa.Table.from_pandas(records, preserve_index=False))
         try:
             db.execute(
@@ -327,9 +331,10 @@ class Warehouse:
         return run_id
 
     def read(self, kind: Kind, *, where: str = "", params: list[Any] | None = None) -> pd.DataFrame:
-        """Rows of a keyed table as a canonical frame, ordered by `declaration_id`."""
-        table = table_name(kind, KEYED_TABLES)
-        sql = f"SELECT {select_canonical(kind)} FROM {table} {where} ORDER BY declaration_id"  # noqa: S608
+        """Rows of a keyed table (or the permit register) as a canonical frame, by primary key."""
+        table = table_name(kind, READABLE_TABLES)
+        order = PRIMARY_KEYS[kind]
+        sql = f"SELECT {select_canonical(kind)} FROM {table} {where} ORDER BY {order}"  # noqa: S608
         return self._frame(sql, params, kind)
 
     def _frame(self, sql: str, params: list[Any] | None, kind: Kind) -> pd.DataFrame:
@@ -383,6 +388,15 @@ class Warehouse:
             [until, until],
             "inspections",
         )
+
+    def read_permits(self) -> pd.DataFrame:
+        """The permit register (empty, with its columns, in a warehouse made before it existed)."""
+        present = self.connection.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'permits'"
+        ).fetchall()
+        if not present[0][0]:
+            return canonical_frame(pd.DataFrame(columns=column_names("permits")), "permits")
+        return self.read("permits")
 
     def read_scores(self) -> pd.DataFrame:
         """The decision in force for every scored declaration."""

@@ -133,6 +133,7 @@ def test_runs_are_recorded_and_counted(tmp_path: Path) -> None:
     assert counts == {
         "declarations": 0,
         "inspections": 0,
+        "permits": 0,
         "scores": 0,
         "decisions": 0,
         "quarantine": 0,

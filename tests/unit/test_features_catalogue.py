@@ -45,7 +45,7 @@ def test_names_and_families_are_well_formed() -> None:
     names = model_feature_names()
     assert len(names) == len(set(names))
     assert all(name == name.lower() and " " not in name for name in names)
-    assert set(families()) == {"tariff", "route", "value", "party", "description"}
+    assert set(families()) == {"tariff", "permit", "route", "value", "party", "description"}
     assert all(entry.meaning and entry.unit and entry.template for entry in CATALOGUE)
     assert catalogue_frame()["name"].tolist() == names
 

@@ -51,6 +51,7 @@ def test_frames_are_canonical_sorted_and_summary_is_json():
         "is_illicit",
         "category",
         "modus_operandi",
+        "permit_abuse",
     ]
     assert world.truth["declaration_id"].equals(decl["declaration_id"])
     json.dumps(world.summary())
