@@ -1,22 +1,136 @@
 """Environment settings (``GCRISK_*`` variables) and the offline environment the CLI runs in.
 
-Only `pipelines/` reads these. The pseudonym key is a `SecretStr`: its repr, str and JSON form are
-masked, so it never reaches a log line, a Prefect parameter or an MLflow tag by accident.
+Only `pipelines/` reads these. The pseudonym key and the warehouse URL are `SecretStr`s: their
+repr, str and JSON form are masked, so a key or a database password never reaches a log line, a
+Prefect parameter or an MLflow tag by accident (`WarehouseLocation.display` shows a URL with its
+password masked). Validation errors never echo the input either (`hide_input_in_errors`).
 """
 
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+WarehouseBackend = Literal["duckdb", "postgresql"]
+_POSTGRES_SCHEMES = ("postgresql", "postgres")
+_MASK = "***"
+
+
+@dataclass(frozen=True)
+class WarehouseLocation:
+    """Where the warehouse is: a DuckDB file, or a PostgreSQL database (its libpq URL).
+
+    The URL is kept as a `SecretStr` (it may carry a password); `display` and `str()` mask it.
+    """
+
+    backend: WarehouseBackend
+    path: Path | None = None
+    url: SecretStr | None = None
+    #: Seconds to wait for a DuckDB file another process holds (GCRISK_WAREHOUSE_LOCK_WAIT).
+    lock_wait: float = 10.0
+
+    @classmethod
+    def parse(cls, text: str, *, home: Path, lock_wait: float = 10.0) -> WarehouseLocation:
+        """The location `GCRISK_WAREHOUSE_URL` names: empty for `<home>/warehouse.duckdb`,
+        `duckdb:///path` or a plain path for a DuckDB file, `postgresql://…` for PostgreSQL.
+
+        Raises:
+            ValueError: another scheme, or a PostgreSQL URL libpq cannot read (password masked).
+        """
+        text = text.strip()
+        if not text:
+            return cls("duckdb", path=home / "warehouse.duckdb", lock_wait=lock_wait)
+        scheme = text.split("://", 1)[0].lower() if "://" in text else ""
+        if scheme in _POSTGRES_SCHEMES:
+            _check_libpq_url(text)
+            return cls("postgresql", url=SecretStr(text), lock_wait=lock_wait)
+        if scheme == "duckdb":
+            path = text.split("://", 1)[1]
+            if not path.strip("/"):
+                raise ValueError("GCRISK_WAREHOUSE_URL: duckdb:/// needs a file path")
+            return cls("duckdb", path=Path(path).expanduser().resolve(), lock_wait=lock_wait)
+        if scheme:
+            raise ValueError(
+                f"GCRISK_WAREHOUSE_URL: unknown scheme {scheme!r} in {mask_url(text)}; "
+                "expected postgresql://…, duckdb:///path or a file path"
+            )
+        return cls("duckdb", path=Path(text).expanduser().resolve(), lock_wait=lock_wait)
+
+    @classmethod
+    def of(cls, target: WarehouseLocation | Path | str) -> WarehouseLocation:
+        """`target` itself, or the DuckDB file / URL it names (relative to the current folder)."""
+        if isinstance(target, WarehouseLocation):
+            return target
+        return cls.parse(str(target), home=Path.cwd())
+
+    @property
+    def display(self) -> str:
+        """The file path or the URL with its password masked: safe for messages and logs."""
+        if self.url is not None:
+            return mask_url(self.url.get_secret_value())
+        return str(self.path)
+
+    def dsn(self) -> str:
+        """The PostgreSQL URL in clear, for the driver only (never log it)."""
+        if self.url is None:
+            raise ValueError(f"{self.display} is not a PostgreSQL warehouse")
+        return self.url.get_secret_value()
+
+    def exists(self) -> bool:
+        """Whether there is a warehouse to read: the file exists; a server is always there (its
+        tables are created on first open)."""
+        return self.path.exists() if self.path is not None else True
+
+    def __str__(self) -> str:
+        return self.display
+
+
+def mask_url(url: str) -> str:
+    """`url` with the password (in the user part or a `password=` parameter) replaced by ***."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return re.sub(r":[^:@/]*@", f":{_MASK}@", url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        user, host = netloc.rsplit("@", 1)
+        if ":" in user:
+            netloc = f"{user.split(':', 1)[0]}:{_MASK}@{host}"
+    query = urlencode(
+        [
+            (name, _MASK if name.lower() == "password" else value)
+            for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        ],
+        safe="/%*",
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _check_libpq_url(url: str) -> None:
+    from psycopg import ProgrammingError
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        conninfo_to_dict(url)
+    except ProgrammingError:
+        raise ValueError(
+            f"GCRISK_WAREHOUSE_URL: not a PostgreSQL URL libpq can read: {mask_url(url)}"
+        ) from None
 
 
 class Settings(BaseSettings):
     """Where gcrisk keeps its data and how it reaches MLflow; read from ``GCRISK_*`` variables."""
 
-    model_config = SettingsConfigDict(env_prefix="GCRISK_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="GCRISK_", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     home: Path = Field(default=Path("gcrisk-home"), description="Data directory (GCRISK_HOME)")
     mlflow_uri: str = Field(
@@ -34,6 +148,18 @@ class Settings(BaseSettings):
         default="",
         description="Dask scheduler address (tcp://host:8786), 'local' for a LocalCluster, "
         "or empty for plain pandas (GCRISK_DASK_SCHEDULER)",
+    )
+
+    warehouse_url: SecretStr = Field(
+        default=SecretStr(""),
+        description="Warehouse: empty for <home>/warehouse.duckdb, duckdb:///path or a path for "
+        "another DuckDB file, postgresql://… for PostgreSQL (GCRISK_WAREHOUSE_URL)",
+    )
+    warehouse_lock_wait: float = Field(
+        default=10.0,
+        ge=0,
+        description="Seconds to wait for a DuckDB warehouse another process holds "
+        "(GCRISK_WAREHOUSE_LOCK_WAIT)",
     )
 
     @field_validator("home")
@@ -66,6 +192,12 @@ class Settings(BaseSettings):
             raise ValueError("GCRISK_DASK_SCHEDULER must be empty, 'local' or an address tcp://…")
         return value
 
+    @field_validator("warehouse_url")
+    @classmethod
+    def _warehouse_url(cls, url: SecretStr) -> SecretStr:
+        WarehouseLocation.parse(url.get_secret_value(), home=Path.cwd())  # raises when unusable
+        return url
+
     @model_validator(mode="after")
     def _default_store(self) -> Settings:
         if not self.mlflow_uri.strip():
@@ -84,9 +216,14 @@ class Settings(BaseSettings):
         return bool(self.dask_scheduler)
 
     @property
-    def warehouse_path(self) -> Path:
-        """The DuckDB warehouse file."""
-        return self.home / "warehouse.duckdb"
+    def warehouse(self) -> WarehouseLocation:
+        """The warehouse in force: a DuckDB file (default `<home>/warehouse.duckdb`) or a
+        PostgreSQL database; open it with `pipelines.storage.warehouse.Warehouse(location)`."""
+        return WarehouseLocation.parse(
+            self.warehouse_url.get_secret_value(),
+            home=self.home,
+            lock_wait=self.warehouse_lock_wait,
+        )
 
     @property
     def prefect_home(self) -> Path:

@@ -80,10 +80,10 @@ def export(
     from pipelines.storage.partitions import PARTITION_COLUMN, export_declarations
 
     settings = Settings()
-    if not settings.warehouse_path.exists():
-        raise UserError(f"no warehouse at {settings.warehouse_path}: ingest declarations first")
+    if not settings.warehouse.exists():
+        raise UserError(f"no warehouse at {settings.warehouse}: ingest declarations first")
     try:
-        written = export_declarations(settings.warehouse_path, out, since=since, until=until)
+        written = export_declarations(settings.warehouse, out, since=since, until=until)
     except ValueError as error:
         raise UserError(str(error)) from None
     for month, rows in written.items():

@@ -20,9 +20,9 @@ def _open_warehouse() -> Any:
     from pipelines.storage.warehouse import Warehouse
 
     settings = Settings()
-    if not settings.warehouse_path.exists():
-        raise UserError(f"no warehouse at {settings.warehouse_path}: score a batch first")
-    return Warehouse(settings.warehouse_path, read_only=True)
+    if not settings.warehouse.exists():
+        raise UserError(f"no warehouse at {settings.warehouse}: score a batch first")
+    return Warehouse(settings.warehouse, read_only=True)
 
 
 @decisions_app.command("show")

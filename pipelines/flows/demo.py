@@ -189,7 +189,7 @@ def _where(config: DemoConfig, settings: Settings) -> dict[str, str]:
     report = config.out / f"score-{config.cutoff.isoformat()}" / "report.html"
     return {
         "world": str(config.simulate_config().out),
-        "warehouse": str(settings.warehouse_path),
+        "warehouse": str(settings.warehouse),
         "scoring report": str(report),
         "mlflow ui": f"uv run mlflow ui --backend-store-uri {settings.tracking_uri}",
         # The demo ran its flows in-process; the UI shows runs of deployed flows (README).

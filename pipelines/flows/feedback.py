@@ -128,15 +128,15 @@ def feedback_flow(config: FeedbackConfig) -> FeedbackSummary:
     settings = Settings()
     started = utc_now()
     fingerprint = key_fingerprint(settings.key_bytes())
-    check_pseudonym_key(settings.warehouse_path, fingerprint)
+    check_pseudonym_key(settings.warehouse, fingerprint)
     out = config.out_dir(settings)
     frame = read_received(config.file)
     result = validate_table(frame, "inspections", config.today, source=config.file)
     validation = ValidationSummary.of(result, file=config.file, kind="inspections")
-    sorted_ = sort_results(settings.warehouse_path, result.valid)
+    sorted_ = sort_results(settings.warehouse, result.valid)
     quarantine = pd.concat([as_text(result.quarantine), sorted_.quarantine()], ignore_index=True)
     load_results(
-        settings.warehouse_path,
+        settings.warehouse,
         sorted_.new,
         quarantine,
         source=str(config.file.resolve()),
@@ -144,7 +144,7 @@ def feedback_flow(config: FeedbackConfig) -> FeedbackSummary:
         fingerprint=fingerprint,
     )
     accepted = pd.concat([sorted_.new["declaration_id"], sorted_.repeated["declaration_id"]])
-    this_file, to_date = compute_hit_rates(settings.warehouse_path, accepted, settings)
+    this_file, to_date = compute_hit_rates(settings.warehouse, accepted, settings)
     summary = FeedbackSummary(
         file=str(config.file),
         rows_in=validation.rows_in,

@@ -60,13 +60,13 @@ def ingest_flow(config: IngestConfig) -> IngestSummary:
     started = utc_now()
     source = str(config.file.resolve())
     fingerprint = key_fingerprint(settings.key_bytes())
-    check_pseudonym_key(settings.warehouse_path, fingerprint)
+    check_pseudonym_key(settings.warehouse, fingerprint)
     frame = read_received(config.file)
     result = validate_table(frame, config.kind, config.today, source=config.file)
     validation = ValidationSummary.of(result, file=config.file, kind=config.kind)
     result = pseudonymise_ids(result, settings.key_bytes())
     counts = load_warehouse(
-        settings.warehouse_path,
+        settings.warehouse,
         config.kind,
         result,
         source=source,
@@ -76,15 +76,15 @@ def ingest_flow(config: IngestConfig) -> IngestSummary:
     reconcile(validation, counts)
     declared = imported_source(config.file)
     if declared is not None:
-        record_declared_source(settings.warehouse_path, declared)
+        record_declared_source(settings.warehouse, declared)
     summary = IngestSummary(
         **validation.model_dump(),
         inserted=counts.inserted,
         replaced=counts.replaced,
         table_rows=counts.table_rows,
         pseudonymised=settings.pseudonym_key is not None,
-        warehouse=str(settings.warehouse_path),
+        warehouse=str(settings.warehouse),
         declared=declared,
     )
-    run_id = record_run(settings.warehouse_path, summary, started)
+    run_id = record_run(settings.warehouse, summary, started)
     return summary.model_copy(update={"run_id": run_id})

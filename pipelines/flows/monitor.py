@@ -143,11 +143,11 @@ def drift_rows(drift: pd.DataFrame) -> list[FeatureDrift]:
 def monitor_flow(config: MonitorConfig) -> MonitorSummary:
     """Feature and score drift, missed-violation estimate, alerts; report and MLflow run."""
     settings = Settings()
-    window = scored_window(settings.warehouse_path, config.since, config.days)
-    drift, champion_version = drift_of_features(settings.warehouse_path, window, settings)
+    window = scored_window(settings.warehouse, config.since, config.days)
+    drift, champion_version = drift_of_features(settings.warehouse, window, settings)
     score_psi = score_drift(window.current, window.previous)
     missed = missed_estimate(window.current)
-    activity = activity_of_profiles(settings.warehouse_path, window, settings, config.days)
+    activity = activity_of_profiles(settings.warehouse, window, settings, config.days)
     editions = EditionMix.of(window)
     out = config.out_dir(settings)
     summary = MonitorSummary(

@@ -153,7 +153,7 @@ def profile_backtest_flow(config: BacktestConfig) -> BacktestSummary:
             f"no profile {config.profile!r} in {profiles_source(settings)} "
             f"(see gcrisk profiles list)"
         )
-    history = read_history(settings.warehouse_path, config.since, config.until)
+    history = read_history(settings.warehouse, config.since, config.until)
     result = run_backtest(history, profiles, config.profile)
     out = config.out_dir(settings)
     last_day = history.until - datetime.timedelta(days=1)

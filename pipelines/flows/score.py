@@ -71,7 +71,7 @@ def score_flow(config: ScoreConfig) -> ScoreSummary:
     settings = Settings()
     started = utc_now()
     fingerprint = key_fingerprint(settings.key_bytes())
-    check_pseudonym_key(settings.warehouse_path, fingerprint)
+    check_pseudonym_key(settings.warehouse, fingerprint)
     # A bad capacity file is refused before the batch touches the warehouse.
     daily_capacity = read_capacity(config.capacity) if config.capacity else None
     frame = read_received(config.file)
@@ -82,7 +82,7 @@ def score_flow(config: ScoreConfig) -> ScoreSummary:
     capacity = None if daily_capacity is None else capacity_per_office(daily_capacity, result.valid)
     result = pseudonymise_ids(result, settings.key_bytes())
     load_warehouse(
-        settings.warehouse_path,
+        settings.warehouse,
         "declarations",
         result,
         source=str(config.file.resolve()),
@@ -101,7 +101,7 @@ def score_flow(config: ScoreConfig) -> ScoreSummary:
             result.valid, champion, selection, capacity, settings, profiles
         )
     elif len(result.valid):
-        features = batch_features(settings.warehouse_path, result.valid)
+        features = batch_features(settings.warehouse, result.valid)
         scores = score(features, result.valid, champion, selection, capacity, profiles)
     else:  # everything quarantined: empty outputs, and the summary says why
         features, scores = pd.DataFrame(), empty_scores()

@@ -174,11 +174,11 @@ class TrainSummary(BaseModel):
 def train_flow(config: TrainFlowConfig) -> TrainSummary:
     """Train, evaluate against baselines and the champion on one holdout, log and register."""
     settings = Settings()
-    declared = declared_source(settings.warehouse_path)
+    declared = declared_source(settings.warehouse)
     targets = config.resolved_targets(declared)
-    declarations, inspections = read_history(settings.warehouse_path, config.until)
+    declarations, inspections = read_history(settings.warehouse, config.until)
     contracts = check_contracts(declarations, inspections)
-    permits = read_register(settings.warehouse_path, config.until)
+    permits = read_register(settings.warehouse, config.until)
     features = build_features(declarations, inspections, permits)
     plan = HoldoutPlan.of(
         features["declaration_date"],

@@ -11,7 +11,7 @@ import pandas as pd
 from models.feedback import Triage, hit_rates, triage
 from pipelines.reports.feedback import render_feedback_report
 from pipelines.runtime import get_logger, step
-from pipelines.settings import Settings
+from pipelines.settings import Settings, WarehouseLocation
 from pipelines.storage import io
 from pipelines.storage.profiles import load_unit_profiles
 from pipelines.storage.warehouse import Warehouse
@@ -37,14 +37,14 @@ def results_with_scores(store: Warehouse, ids: pd.Series | None = None) -> pd.Da
         "s.lane, s.rules_fired, s.shadow_fired, s.model_version "
         "FROM inspections i LEFT JOIN scores s USING (declaration_id)"
     )
-    frame = store.connection.execute(sql).df()
+    frame = store.query(sql)
     if ids is not None:
         frame = frame[frame["declaration_id"].isin(ids)]
     return frame.reset_index(drop=True)
 
 
 @step(name="triage-results", retries=2)
-def sort_results(warehouse: Path, incoming: pd.DataFrame) -> Triage:
+def sort_results(warehouse: WarehouseLocation, incoming: pd.DataFrame) -> Triage:
     """New results, identical repeats, conflicts and unknown declarations."""
     with Warehouse(warehouse, read_only=True) as store:
         recorded, declared = read_for_triage(store, incoming)
@@ -61,7 +61,7 @@ def sort_results(warehouse: Path, incoming: pd.DataFrame) -> Triage:
 
 @step(name="load-results", retries=2)
 def load_results(
-    warehouse: Path,
+    warehouse: WarehouseLocation,
     new: pd.DataFrame,
     quarantine: pd.DataFrame,
     *,
@@ -78,7 +78,7 @@ def load_results(
 
 @step(name="hit-rates", retries=2)
 def compute_hit_rates(
-    warehouse: Path, ids: pd.Series, settings: Settings
+    warehouse: WarehouseLocation, ids: pd.Series, settings: Settings
 ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """Hit rates of this file's accepted results, and of every result to date."""
     with Warehouse(warehouse, read_only=True) as store:

@@ -15,6 +15,7 @@ from data_contracts.coercion import TableError
 from data_contracts.privacy import pseudonymise
 from data_contracts.validation import ValidationResult, validate
 from pipelines.runtime import get_logger, step
+from pipelines.settings import WarehouseLocation
 from pipelines.storage import io
 from pipelines.storage.warehouse import DECLARED_SOURCE, UpsertCounts, Warehouse, utc_now
 
@@ -95,7 +96,7 @@ def pseudonymise_ids(result: ValidationResult, key: bytes | None) -> ValidationR
 
 
 @step(name="check-pseudonym-key")
-def check_pseudonym_key(warehouse: Path, fingerprint: str) -> None:
+def check_pseudonym_key(warehouse: WarehouseLocation, fingerprint: str) -> None:
     """Fail fast, before reading the file, when the key state is not the warehouse's."""
     if warehouse.exists():
         with Warehouse(warehouse) as store:
@@ -104,7 +105,7 @@ def check_pseudonym_key(warehouse: Path, fingerprint: str) -> None:
 
 @step(name="load-warehouse", retries=2)
 def load_warehouse(
-    warehouse: Path,
+    warehouse: WarehouseLocation,
     kind: TableKind,
     result: ValidationResult,
     *,
@@ -144,7 +145,9 @@ def reconcile(validation: ValidationSummary, counts: UpsertCounts) -> None:
 
 
 @step(name="record-run", retries=2)
-def record_run(warehouse: Path, summary: ValidationSummary, started: datetime.datetime) -> str:
+def record_run(
+    warehouse: WarehouseLocation, summary: ValidationSummary, started: datetime.datetime
+) -> str:
     """Log an ingest in the warehouse's `runs` table (the summary as its details)."""
     with Warehouse(warehouse) as store:
         return store.record_run(
@@ -185,7 +188,7 @@ def imported_source(file: Path) -> DeclaredSource | None:
 
 
 @step(name="record-declared-source", retries=2)
-def record_declared_source(warehouse: Path, source: DeclaredSource) -> None:
+def record_declared_source(warehouse: WarehouseLocation, source: DeclaredSource) -> None:
     """Keep what the ingested data declares (its target, its disabled features) for training."""
     with Warehouse(warehouse) as store:
         store.set_meta(DECLARED_SOURCE, source.model_dump_json(), at=utc_now())
@@ -193,7 +196,7 @@ def record_declared_source(warehouse: Path, source: DeclaredSource) -> None:
     get_logger().info("data from mapping %s declares target %s", source.mapping, target)
 
 
-def declared_source(warehouse: Path) -> DeclaredSource | None:
+def declared_source(warehouse: WarehouseLocation) -> DeclaredSource | None:
     """What the last ingested import declared, or None (no warehouse, or nothing declared)."""
     if not warehouse.exists():
         return None

@@ -24,7 +24,7 @@ from models.drift import feature_drift
 from models.monitoring import ProfileActivity, profile_activity
 from pipelines.reports.monitoring import render_monitor_report
 from pipelines.runtime import get_logger, step
-from pipelines.settings import Settings
+from pipelines.settings import Settings, WarehouseLocation
 from pipelines.storage import io, tracking
 from pipelines.storage.profiles import load_unit_profiles
 from pipelines.storage.tracking import load_champion
@@ -66,7 +66,7 @@ class Window:
         }
 
 
-def read_window(warehouse: Path, since: datetime.date | None, days: int) -> Window:
+def read_window(warehouse: WarehouseLocation, since: datetime.date | None, days: int) -> Window:
     """Scored rows (with results) of [start, start + days) and of the `days` before it.
 
     Without `since` the window ends with the latest scored declaration day.
@@ -75,9 +75,8 @@ def read_window(warehouse: Path, since: datetime.date | None, days: int) -> Wind
         NothingToMonitor: nothing scored at all, or nothing in the window.
     """
     with Warehouse(warehouse, read_only=True) as store:
-        db = store.connection
         if since is None:
-            latest = db.execute(_LATEST).fetchone()
+            latest = store.scalar_row(_LATEST)
             if latest is None or latest[0] is None:
                 raise NothingToMonitor(
                     f"{warehouse}: no scored declarations yet (run `gcrisk score` first)"
@@ -88,7 +87,7 @@ def read_window(warehouse: Path, since: datetime.date | None, days: int) -> Wind
             start = pd.Timestamp(since)
             end = start + pd.Timedelta(days=days)
         previous_start = start - pd.Timedelta(days=days)
-        rows = db.execute(_SCORED_ROWS, [previous_start, end]).df()
+        rows = store.query(_SCORED_ROWS, [previous_start, end])
     rows["declaration_date"] = rows["declaration_date"].astype("datetime64[us]")
     current = rows[rows["declaration_date"] >= start].reset_index(drop=True)
     if current.empty:
@@ -100,7 +99,7 @@ def read_window(warehouse: Path, since: datetime.date | None, days: int) -> Wind
     return Window(start, end, previous_start, current, previous)
 
 
-def window_features(warehouse: Path, window: Window) -> pd.DataFrame:
+def window_features(warehouse: WarehouseLocation, window: Window) -> pd.DataFrame:
     """Features of the window's scored declarations, as of the window's first scored day."""
     from pipelines.steps.scoring import build_batch_features
 
@@ -110,7 +109,7 @@ def window_features(warehouse: Path, window: Window) -> pd.DataFrame:
 
 
 @step(name="read-window", retries=2)
-def scored_window(warehouse: Path, since: datetime.date | None, days: int) -> Window:
+def scored_window(warehouse: WarehouseLocation, since: datetime.date | None, days: int) -> Window:
     """The window's scored rows (with results) and the previous window's."""
     window = read_window(warehouse, since, days)
     get_logger().info(
@@ -124,7 +123,7 @@ def scored_window(warehouse: Path, since: datetime.date | None, days: int) -> Wi
 
 @step(name="feature-drift")
 def drift_of_features(
-    warehouse: Path, window: Window, settings: Settings
+    warehouse: WarehouseLocation, window: Window, settings: Settings
 ) -> tuple[pd.DataFrame, str]:
     """PSI of every model feature against the champion's reference, and the champion version."""
     champion = load_champion(settings)
@@ -142,7 +141,7 @@ def profile_warnings(window: Window, settings: Settings) -> list[str]:
 
 @step(name="profile-activity", retries=2)
 def activity_of_profiles(
-    warehouse: Path, window: Window, settings: Settings, days: int
+    warehouse: WarehouseLocation, window: Window, settings: Settings, days: int
 ) -> list[ProfileActivity]:
     """Fires, results and hits of every profile selecting on the window's last day."""
     last_day = (window.end - pd.Timedelta(days=1)).date()

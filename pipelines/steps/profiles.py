@@ -17,6 +17,7 @@ from models.backtest import Backtest, backtest
 from models.rules import ProfileSet, fire
 from pipelines.reports.profiles import render_backtest_report
 from pipelines.runtime import get_logger, step
+from pipelines.settings import WarehouseLocation
 from pipelines.storage import io
 from pipelines.storage.warehouse import Warehouse, WarehouseError
 
@@ -46,7 +47,7 @@ class History:
 
 
 def window_of(
-    warehouse: Path, since: datetime.date | None, until: datetime.date | None
+    warehouse: WarehouseLocation, since: datetime.date | None, until: datetime.date | None
 ) -> tuple[datetime.date, datetime.date]:
     """[since, until): the given days, else the warehouse's first day and the day after its last.
 
@@ -56,7 +57,7 @@ def window_of(
     if not warehouse.exists():
         raise NothingToBacktest(f"no warehouse at {warehouse}: ingest declarations first")
     with Warehouse(warehouse, read_only=True) as store:
-        first, last = store.connection.execute(_SPAN).fetchone() or (None, None)
+        first, last = store.scalar_row(_SPAN) or (None, None)
     if first is None:
         raise NothingToBacktest(f"{warehouse}: no declarations yet (run `gcrisk ingest` first)")
     start = since or pd.Timestamp(first).date()
@@ -68,14 +69,14 @@ def window_of(
 
 @step(name="read-history", retries=2)
 def read_history(
-    warehouse: Path, since: datetime.date | None, until: datetime.date | None
+    warehouse: WarehouseLocation, since: datetime.date | None, until: datetime.date | None
 ) -> History:
     """Declarations before the window's end, every inspection result, decisions in force."""
     start, end = window_of(warehouse, since, until)
     with Warehouse(warehouse, read_only=True) as store:
         declarations = store.read_declarations(until=end)
         inspections = store.read_inspections()
-        decisions = store.connection.execute(_IN_FORCE, [start, end]).df()
+        decisions = store.query(_IN_FORCE, [start, end])
         permits = store.read_permits()
     get_logger().info(
         "history to %s: %d declarations, %d results", end, len(declarations), len(inspections)

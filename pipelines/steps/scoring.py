@@ -25,7 +25,7 @@ from models.selection import SelectionConfig
 from pipelines.cluster.staging import score_staged, stage_batch, staging_folder
 from pipelines.reports.scoring import render_score_report
 from pipelines.runtime import get_logger, step
-from pipelines.settings import Settings
+from pipelines.settings import Settings, WarehouseLocation
 from pipelines.steps.intake import ValidationSummary
 from pipelines.steps.score_summary import ScoreSummary
 from pipelines.storage import io, tracking
@@ -76,7 +76,7 @@ def champion_model(settings: Settings) -> Champion:
 
 
 @step(name="build-scoring-features")
-def batch_features(warehouse: Path, batch: pd.DataFrame) -> pd.DataFrame:
+def batch_features(warehouse: WarehouseLocation, batch: pd.DataFrame) -> pd.DataFrame:
     """Join the batch to the warehouse's state as of its earliest day."""
     features = build_batch_features(warehouse, batch)
     get_logger().info("built features for %d declarations", len(features))
@@ -102,7 +102,7 @@ def score(
 
 @step(name="stage-batch-for-cluster")
 def stage_for_cluster(
-    warehouse: Path, batch: pd.DataFrame, folder: Path
+    warehouse: WarehouseLocation, batch: pd.DataFrame, folder: Path
 ) -> tuple[Snapshots, list[Path]]:
     """History snapshots as of the batch's first day, and the batch as Parquet files."""
     snapshots = batch_snapshots(warehouse, batch)
@@ -128,7 +128,7 @@ def score_on_cluster(
     inputs = scoring_inputs(champion, selection, capacity, profiles)
     folder = staging_folder(settings, "score")
     try:
-        snapshots, files = stage_for_cluster(settings.warehouse_path, batch, folder)
+        snapshots, files = stage_for_cluster(settings.warehouse, batch, folder)
         scored = score_distributed(files, snapshots, inputs, scheduler=settings.dask_scheduler)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -172,12 +172,12 @@ def write_outputs(
         drift=drift,
         decision_run_id=run.run_id,
     )
-    store_scores(settings.warehouse_path, scores, run, started)
+    store_scores(settings.warehouse, scores, run, started)
     get_logger().info("wrote %d scores to %s and the decision record", len(scores), out)
     return summary
 
 
-def batch_snapshots(warehouse: Path, batch: pd.DataFrame) -> Snapshots:
+def batch_snapshots(warehouse: WarehouseLocation, batch: pd.DataFrame) -> Snapshots:
     """History state of the warehouse as of the batch's first day (nothing from that day on),
     with the permit register (each permit counts from the day after its `recorded_on`)."""
     from features import build_snapshots
@@ -190,7 +190,7 @@ def batch_snapshots(warehouse: Path, batch: pd.DataFrame) -> Snapshots:
     return build_snapshots(history, known, as_of, permits=permits)
 
 
-def build_batch_features(warehouse: Path, batch: pd.DataFrame) -> pd.DataFrame:
+def build_batch_features(warehouse: WarehouseLocation, batch: pd.DataFrame) -> pd.DataFrame:
     """Features of the batch from snapshots of the warehouse as of the batch's first day."""
     from features import build_scoring_features
 
@@ -343,7 +343,7 @@ def decision_run(
 
 
 def store_scores(
-    warehouse: Path, scores: pd.DataFrame, run: DecisionRun, started: datetime.datetime
+    warehouse: WarehouseLocation, scores: pd.DataFrame, run: DecisionRun, started: datetime.datetime
 ) -> None:
     """Append the batch's decisions to the warehouse's decision record (never replaced: the
     `scores` view keeps the decision in force for each declaration)."""

@@ -26,7 +26,7 @@ from models.rules import ProfileSet
 from models.training import HoldoutPlan, Refitted, TrainConfig, refit_on_all
 from pipelines.reports import charts
 from pipelines.runtime import get_logger, step
-from pipelines.settings import Settings
+from pipelines.settings import Settings, WarehouseLocation
 from pipelines.storage import tracking
 from pipelines.storage.profiles import load_unit_profiles
 from pipelines.storage.warehouse import Warehouse
@@ -47,7 +47,9 @@ class LoggedRun:
 
 
 @step(name="read-history", retries=2)
-def read_history(warehouse: Path, until: datetime.date | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_history(
+    warehouse: WarehouseLocation, until: datetime.date | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Declarations dated before `until` and the results known before it, each result with the
     selection reason and propensity of the decision that selected it (the decision record)."""
     with Warehouse(warehouse, read_only=True) as store:
@@ -62,7 +64,7 @@ def read_history(warehouse: Path, until: datetime.date | None) -> tuple[pd.DataF
 
 
 @step(name="read-permit-register", retries=2)
-def read_register(warehouse: Path, until: datetime.date | None) -> pd.DataFrame:
+def read_register(warehouse: WarehouseLocation, until: datetime.date | None) -> pd.DataFrame:
     """The permit register as it stood before `until` (permits recorded before it; all if None).
 
     Empty when nothing was ingested with `gcrisk ingest permits`: the permit checks are neutral.

@@ -18,13 +18,16 @@ reproduce its lanes.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from data_contracts.schemas import SCHEMAS
 from pipelines.storage.tables import SQL_TYPES, canonical_frame
+
+if TYPE_CHECKING:
+    from pipelines.storage.backends import Backend
 
 #: The run columns each decision carries next to the canonical score columns.
 RUN_COLUMNS: dict[str, str] = {
@@ -49,7 +52,8 @@ DECISIONS_DDL = (
     + f", {_SCORE_DDL}, PRIMARY KEY (run_id, declaration_id))"
 )
 _SCORE_NAMES = ", ".join(c.name for c in SCHEMAS["scores"])
-#: The decision in force per declaration (see the module docstring for the rule).
+#: The decision in force per declaration (see the module docstring for the rule); `{epoch}` is
+#: the backend's microseconds of `d.scored_at`.
 IN_FORCE_VIEW = f"""CREATE OR REPLACE VIEW scores AS
 SELECT {_SCORE_NAMES}, batch_file AS source_file, scored_at AS loaded_at, run_id
 FROM (
@@ -59,11 +63,11 @@ FROM (
             CASE WHEN d.selected THEN 0
                  WHEN i.loaded_at IS NOT NULL AND d.scored_at <= i.loaded_at THEN 1
                  ELSE 2 END,
-            CASE WHEN d.selected THEN epoch_us(d.scored_at) ELSE -epoch_us(d.scored_at) END,
+            CASE WHEN d.selected THEN {{epoch}} ELSE -{{epoch}} END,
             d.run_id
     ) AS place
     FROM decisions d LEFT JOIN inspections i USING (declaration_id)
-)
+) AS ranked
 WHERE place = 1"""  # noqa: S608 (constant text)
 
 
@@ -98,7 +102,7 @@ class DecisionRun:
     shadow_profiles: str | None = None
 
 
-def create(connection: duckdb.DuckDBPyConnection) -> None:
+def create(db: Backend) -> None:
     """The `decisions` table and the `scores` view, bringing older warehouses up to date.
 
     Warehouses written before the decision record kept one upserted row per declaration in a
@@ -106,21 +110,27 @@ def create(connection: duckdb.DuckDBPyConnection) -> None:
     unknown, recorded as empty), and the table gives way to the view. Columns added to the record
     since a warehouse was made (e.g. `shadow_fired`) are added empty: older decisions fired no
     shadow profile.
+
+    On a shared server the view is only created when missing: replacing it takes an exclusive
+    lock that would wait for every analyst's open query on `scores`.
     """
-    connection.execute(DECISIONS_DDL)
-    _add_missing_columns(connection)
-    kinds = connection.execute(
-        "SELECT table_type FROM information_schema.tables WHERE table_name = 'scores'"
-    ).fetchall()
+    db.execute(db.ddl(DECISIONS_DDL))
+    _add_missing_columns(db)
+    kinds = db.rows(
+        "SELECT table_type FROM information_schema.tables "
+        "WHERE table_name = 'scores' AND table_schema = current_schema()"
+    )
     if kinds and kinds[0][0] == "BASE TABLE":
-        kept = [name for name in _SCORE_NAMES.split(", ") if name in _columns(connection, "scores")]
-        connection.execute(
+        kept = [name for name in _SCORE_NAMES.split(", ") if name in _columns(db, "scores")]
+        db.execute(
             f"INSERT INTO decisions ({', '.join(_RUN_KEYS)}, {', '.join(kept)}) "  # noqa: S608
             f"SELECT 'before-decision-record', source_file, '', '', '', 0, 0, 0, {', '.join(kept)} "
             "FROM scores"
         )
-        connection.execute("DROP TABLE scores")
-    connection.execute(IN_FORCE_VIEW)
+        db.execute("DROP TABLE scores")
+        kinds = []
+    if not kinds or not db.shared:
+        db.execute(IN_FORCE_VIEW.format(epoch=db.epoch_us("d.scored_at")))
 
 
 #: The run columns a migrated pre-record score gets values for (the rest stay NULL).
@@ -136,76 +146,73 @@ _RUN_KEYS = (
 )
 
 
-def _columns(connection: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    rows = connection.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
-    ).fetchall()
+def _columns(db: Backend, table: str) -> set[str]:
+    rows = db.rows(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = ? AND table_schema = current_schema()",
+        [table],
+    )
     return {row[0] for row in rows}
 
 
-def _add_missing_columns(connection: duckdb.DuckDBPyConnection) -> None:
+def _add_missing_columns(db: Backend) -> None:
     """Add the nullable columns a decisions table of an older gcrisk lacks (NOT NULL columns
     have been there since the record began)."""
-    present = _columns(connection, "decisions")
+    present = _columns(db, "decisions")
     wanted = {
         **{name: kind for name, kind in RUN_COLUMNS.items() if "NOT NULL" not in kind},
         **{c.name: SQL_TYPES[c.type] for c in SCHEMAS["scores"] if c.nullable},
     }
     for name, kind in wanted.items():
         if name not in present:
-            connection.execute(f"ALTER TABLE decisions ADD COLUMN {name} {kind}")
+            db.execute(db.ddl(f"ALTER TABLE decisions ADD COLUMN {name} {kind}"))
 
 
-def append(connection: duckdb.DuckDBPyConnection, scores: pd.DataFrame, run: DecisionRun) -> int:
-    """Append one decision per row of `scores` (a canonical score table); returns rows added."""
+def append(db: Backend, scores: pd.DataFrame, run: DecisionRun) -> int:
+    """Append one decision per row of `scores` (a canonical score table); returns rows added.
+
+    Two runs appending at once on a server both land; the same run twice is refused (here, or
+    by the primary key (run_id, declaration_id) if both check before either commits).
+    """
     rows = canonical_frame(scores, "scores")
     if rows["declaration_id"].duplicated().any():
         raise ValueError("scores: declaration_id must be unique within one scoring run")
-    known = connection.execute("SELECT count(*) FROM decisions WHERE run_id = ?", [run.run_id])
-    if known.fetchall()[0][0]:
+    known = db.rows("SELECT count(*) FROM decisions WHERE run_id = ?", [run.run_id])
+    if known[0][0]:
         raise ValueError(f"run {run.run_id} is already recorded: decisions are never replaced")
-    connection.register("decided", pa.Table.from_pandas(rows, preserve_index=False))
-    try:
-        values = asdict(run)
-        placeholders = ", ".join("?" for _ in RUN_COLUMNS)
-        connection.execute(
-            f"INSERT INTO decisions ({', '.join(RUN_COLUMNS)}, {_SCORE_NAMES}) "  # noqa: S608
-            f"SELECT {placeholders}, {_SCORE_NAMES} FROM decided",
-            [values[name] for name in RUN_COLUMNS],
-        )
-    finally:
-        connection.unregister("decided")
+    values = asdict(run)
+    decided = pa.Table.from_pandas(rows, preserve_index=False)
+    db.insert("decisions", decided, {name: values[name] for name in RUN_COLUMNS})
     return len(rows)
 
 
-def history(connection: duckdb.DuckDBPyConnection, declaration_id: str) -> pd.DataFrame:
+def history(db: Backend, declaration_id: str) -> pd.DataFrame:
     """Every decision about one declaration, oldest first, with `in_force` marking the one the
     `scores` view holds."""
-    frame = connection.execute(
+    return db.arrow(
         "SELECT d.*, (s.run_id IS NOT NULL) AS in_force FROM decisions d "
         "LEFT JOIN scores s ON s.declaration_id = d.declaration_id AND s.run_id = d.run_id "
         "WHERE d.declaration_id = ? ORDER BY d.scored_at, d.run_id",
         [declaration_id],
-    ).df()
-    return frame
+    ).to_pandas()
 
 
-def run_settings(connection: duckdb.DuckDBPyConnection, run_id: str) -> DecisionRun | None:
+def run_settings(db: Backend, run_id: str) -> DecisionRun | None:
     """The settings one scoring run decided with, or None for an unknown run id."""
-    rows = connection.execute(
+    rows = db.rows(
         f"SELECT {', '.join(RUN_COLUMNS)} FROM decisions WHERE run_id = ? LIMIT 1",  # noqa: S608
         [run_id],
-    ).fetchall()
+    )
     if not rows:
         return None
     values = dict(zip(RUN_COLUMNS, rows[0], strict=True))
     return DecisionRun(**{**values, "budget": float(values["budget"]), "seed": int(values["seed"])})
 
 
-def run_lanes(connection: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame:
+def run_lanes(db: Backend, run_id: str) -> pd.DataFrame:
     """declaration_id, lane, selected, selection_reason of one run, by declaration id."""
-    return connection.execute(
+    return db.arrow(
         "SELECT declaration_id, lane, selected, selection_reason FROM decisions "
         "WHERE run_id = ? ORDER BY declaration_id",
         [run_id],
-    ).df()
+    ).to_pandas()

@@ -20,12 +20,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
+from pipelines.settings import WarehouseLocation
 from pipelines.storage.tables import canonical_frame, select_canonical
 from pipelines.storage.warehouse import Warehouse
 
 PARTITION_COLUMN = "declaration_month"
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-_MONTH_SQL = "strftime(declaration_date, '%Y-%m')"
 
 
 def month_of(dates: pd.Series) -> pd.Series:
@@ -54,14 +54,15 @@ def write_partitions(declarations: pd.DataFrame, root: Path) -> list[str]:
 
 
 def export_declarations(
-    warehouse: Path, root: Path, *, since: str | None = None, until: str | None = None
+    warehouse: WarehouseLocation, root: Path, *, since: str | None = None, until: str | None = None
 ) -> dict[str, int]:
     """Export the warehouse's declarations of months `since`..`until` ('YYYY-MM', both included;
     default: every month) as month partitions; returns the rows written per month.
 
-    DuckDB writes each month's file itself (`COPY ... TO`), so the table never passes through
-    pandas and years of history export in bounded memory. A partition always holds a whole
-    month; exporting a month again replaces it.
+    One month at a time: DuckDB writes each month's file itself (`COPY ... TO`), so the table
+    never passes through pandas; from PostgreSQL a month comes back as Arrow (`COPY ... TO
+    STDOUT`) and pyarrow writes it. Either way memory is bounded by a month. A partition always
+    holds a whole month; exporting a month again replaces it.
 
     Raises:
         ValueError: `since` or `until` is not a month written YYYY-MM.
@@ -70,29 +71,30 @@ def export_declarations(
     for _, month in bounds:
         if month is not None and not _MONTH.fullmatch(month):
             raise ValueError(f"not a month (YYYY-MM): {month!r}")
-    conditions = [f"{_MONTH_SQL} {op} ?" for op, month in bounds if month is not None]
-    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     params = [month for _, month in bounds if month is not None]
     with Warehouse(warehouse, read_only=True) as store:
-        db = store.connection
-        counts = db.execute(
-            f"SELECT {_MONTH_SQL} AS month, count(*) FROM declarations {where} "  # noqa: S608
+        month_sql = store.month_of("declaration_date")
+        conditions = [f"{month_sql} {op} ?" for op, month in bounds if month is not None]
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        counts = store.query(
+            f"SELECT {month_sql} AS month, count(*) AS n FROM declarations {where} "  # noqa: S608
             "GROUP BY month ORDER BY month",
             params,
-        ).fetchall()
-        for month, _ in counts:
+        )
+        for month in counts["month"]:
+            if not _MONTH.fullmatch(str(month)):
+                raise ValueError(f"unexpected declaration month {month!r}")
             folder = root / f"{PARTITION_COLUMN}={month}"
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
-            target = str(folder / "part-0.parquet").replace("'", "''")
-            # `month` comes from the query above (YYYY-MM), so it is safe to inline; DuckDB
-            # takes no parameters in COPY.
-            db.execute(
-                f"COPY (SELECT {select_canonical('declarations')} FROM declarations "  # noqa: S608
-                f"WHERE {_MONTH_SQL} = '{month}' ORDER BY declaration_date, declaration_id) "
-                f"TO '{target}' (FORMAT PARQUET)"
+            # `month` is checked YYYY-MM text, so it is safe to inline: DuckDB takes no
+            # parameters in COPY.
+            store.write_parquet(
+                f"SELECT {select_canonical('declarations')} FROM declarations "  # noqa: S608
+                f"WHERE {month_sql} = '{month}' ORDER BY declaration_date, declaration_id",
+                folder / "part-0.parquet",
             )
-    return {str(month): int(rows) for month, rows in counts}
+    return {str(month): int(rows) for month, rows in zip(counts["month"], counts["n"], strict=True)}
 
 
 def available_months(root: Path) -> list[str]:

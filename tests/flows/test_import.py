@@ -179,7 +179,7 @@ def test_ingesting_imported_tables_records_the_mappings_target_for_training(
 
     out, summary = kcs_import
     assert json.loads((out / "import.json").read_text())["target"] == ["other"]
-    warehouse = Settings().warehouse_path
+    warehouse = Settings().warehouse
     plain = tmp_path / "declarations.parquet"  # not written by gcrisk import: declares nothing
     pd.read_parquet(out / "declarations.parquet").to_parquet(plain)
     ingested = ingest_flow.fn(IngestConfig(file=plain, kind="declarations", today=TODAY))

@@ -34,7 +34,7 @@ def test_defaults_live_under_an_absolute_home(clean_env: pytest.MonkeyPatch) -> 
     settings = Settings()
     assert settings.home == Path.cwd() / "gcrisk-home"
     assert settings.home.is_absolute()
-    assert settings.warehouse_path == settings.home / "warehouse.duckdb"
+    assert settings.warehouse.path == settings.home / "warehouse.duckdb"
     assert settings.prefect_home == settings.home / "prefect"
     assert settings.mlflow_uri == settings.tracking_uri == f"sqlite:///{settings.home}/mlflow.db"
     assert settings.key_bytes() is None
