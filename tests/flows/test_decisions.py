@@ -13,6 +13,7 @@ import pytest
 from pipelines.storage.decisions import DECISIONS_DDL, DecisionRun
 from pipelines.storage.tables import canonical_frame
 from pipelines.storage.warehouse import Warehouse
+from tests.conftest import NewWarehouse
 from tests.factories import valid_declarations, valid_inspections, valid_scores
 
 AT = datetime.datetime(2025, 1, 15, 2, 0)
@@ -50,9 +51,12 @@ def _decide(store: Warehouse, scores: pd.DataFrame, run_id: str) -> None:
     store.append_decisions(scores, _run(run_id), started_at=scores["scored_at"].iloc[0])
 
 
-def test_rescoring_appends_and_a_selected_decision_stays_in_force(tmp_path: Path) -> None:
+def test_rescoring_appends_and_a_selected_decision_stays_in_force(
+    new_warehouse: NewWarehouse,
+) -> None:
+    location = new_warehouse()
     declarations = valid_declarations(6)
-    with Warehouse(tmp_path / "w.duckdb") as store:
+    with Warehouse(location) as store:
         store.upsert("declarations", declarations)
         _decide(store, _scores(declarations, AT, "red", True), "run-1")
         later = AT + datetime.timedelta(days=1)
@@ -66,9 +70,11 @@ def test_rescoring_appends_and_a_selected_decision_stays_in_force(tmp_path: Path
     assert history["in_force"].tolist() == [True, False]
 
 
-def test_an_unselected_declaration_takes_the_newest_advice(tmp_path: Path) -> None:
+def test_an_unselected_declaration_takes_the_newest_advice(new_warehouse: NewWarehouse) -> None:
+    location = new_warehouse()
+    other = new_warehouse()
     declarations = valid_declarations(4)
-    with Warehouse(tmp_path / "w.duckdb") as store:
+    with Warehouse(location) as store:
         _decide(store, _scores(declarations, AT, "green", False), "run-1")
         _decide(
             store, _scores(declarations, AT + datetime.timedelta(hours=1), "red", True), "run-2"
@@ -79,7 +85,7 @@ def test_an_unselected_declaration_takes_the_newest_advice(tmp_path: Path) -> No
         in_force = store.read_scores()
     # run-2 selected them: the first selection is acted on, later advice cannot undo it.
     assert set(in_force["lane"]) == {"red"}
-    with Warehouse(tmp_path / "w2.duckdb") as store:
+    with Warehouse(other) as store:
         _decide(store, _scores(declarations, AT, "red", False), "run-1")
         _decide(
             store, _scores(declarations, AT + datetime.timedelta(hours=1), "yellow", False), "run-2"
@@ -87,10 +93,13 @@ def test_an_unselected_declaration_takes_the_newest_advice(tmp_path: Path) -> No
         assert set(store.read_scores()["lane"]) == {"yellow"}
 
 
-def test_an_inspected_declaration_keeps_the_decision_made_before_its_result(tmp_path: Path) -> None:
+def test_an_inspected_declaration_keeps_the_decision_made_before_its_result(
+    new_warehouse: NewWarehouse,
+) -> None:
+    location = new_warehouse()
     declarations = valid_declarations(30, seed=3)
     inspections = valid_inspections(declarations, share=0.5, seed=3)
-    with Warehouse(tmp_path / "w.duckdb") as store:
+    with Warehouse(location) as store:
         _decide(store, _scores(declarations, AT, "yellow", False), "run-1")
         store.upsert("inspections", inspections, at=AT + datetime.timedelta(days=2))
         _decide(
@@ -109,19 +118,21 @@ def test_decisions_have_no_update_or_delete_path() -> None:
     assert writes == []
 
 
-def test_scores_cannot_be_upserted(tmp_path: Path) -> None:
+def test_scores_cannot_be_upserted(new_warehouse: NewWarehouse) -> None:
+    location = new_warehouse()
     declarations = valid_declarations(3)
     with (
-        Warehouse(tmp_path / "w.duckdb") as store,
+        Warehouse(location) as store,
         pytest.raises(ValueError, match="unknown table"),
     ):
         store.upsert("scores", valid_scores(declarations))
 
 
-def test_a_run_repeated_in_one_run_id_is_refused(tmp_path: Path) -> None:
+def test_a_run_repeated_in_one_run_id_is_refused(new_warehouse: NewWarehouse) -> None:
+    location = new_warehouse()
     declarations = valid_declarations(3)
     scores = _scores(declarations, AT, "red", True)
-    with Warehouse(tmp_path / "w.duckdb") as store:
+    with Warehouse(location) as store:
         _decide(store, scores, "run-1")
         with pytest.raises(ValueError, match="already recorded"):
             _decide(store, scores, "run-1")
@@ -196,7 +207,10 @@ _OLD_SCORES = {
 }
 
 
-def test_training_reads_the_propensity_of_the_decision_that_selected(tmp_path: Path) -> None:
+def test_training_reads_the_propensity_of_the_decision_that_selected(
+    new_warehouse: NewWarehouse,
+) -> None:
+    location = new_warehouse()
     declarations = valid_declarations(40, seed=5)
     inspections = valid_inspections(declarations, share=0.5, seed=5)
     picked = declarations["declaration_id"].isin(inspections["declaration_id"].iloc[:5])
@@ -207,7 +221,7 @@ def test_training_reads_the_propensity_of_the_decision_that_selected(tmp_path: P
         "random",
     ]
     decided.loc[picked.to_numpy(), "selection_propensity"] = 0.02
-    with Warehouse(tmp_path / "w.duckdb") as store:
+    with Warehouse(location) as store:
         _decide(store, decided, "run-1")
         store.upsert("inspections", inspections, at=AT + datetime.timedelta(days=1))
         as_decided = store.read_inspections_as_decided().set_index("declaration_id")

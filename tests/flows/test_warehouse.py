@@ -1,15 +1,16 @@
-"""The DuckDB warehouse: typed tables, idempotent upserts, quarantine with lineage, runs."""
+"""The warehouse on both backends (DuckDB, PostgreSQL): typed tables, idempotent upserts,
+quarantine with lineage, runs."""
 
 from __future__ import annotations
 
 import datetime
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from pipelines.storage.warehouse import Warehouse
+from tests.conftest import NewWarehouse
 from tests.factories import valid_declarations, valid_inspections
 
 AT = datetime.datetime(2025, 6, 1, 12, 0)
@@ -19,20 +20,22 @@ def _quarantined(frame: pd.DataFrame, reason: str) -> pd.DataFrame:
     return frame.astype("str").assign(quarantine_reason=reason)
 
 
-def test_tables_round_trip_in_canonical_types(tmp_path: Path) -> None:
+def test_tables_round_trip_in_canonical_types(new_warehouse: NewWarehouse) -> None:
+    location = new_warehouse()
     declarations = valid_declarations(60, seed=1)
     inspections = valid_inspections(declarations, seed=1)
-    with Warehouse(tmp_path / "w.duckdb") as warehouse:
+    with Warehouse(location) as warehouse:
         warehouse.upsert("declarations", declarations, at=AT)
         warehouse.upsert("inspections", inspections, at=AT)
-    with Warehouse(tmp_path / "w.duckdb", read_only=True) as warehouse:
+    with Warehouse(location, read_only=True) as warehouse:
         pd.testing.assert_frame_equal(warehouse.read_declarations(), declarations)
         pd.testing.assert_frame_equal(warehouse.read_inspections(), inspections)
 
 
-def test_upserting_the_same_rows_twice_leaves_the_same_rows(tmp_path: Path) -> None:
+def test_upserting_the_same_rows_twice_leaves_the_same_rows(new_warehouse: NewWarehouse) -> None:
+    location = new_warehouse()
     declarations = valid_declarations(80, seed=2)
-    with Warehouse(tmp_path / "w.duckdb") as warehouse:
+    with Warehouse(location) as warehouse:
         first = warehouse.upsert("declarations", declarations, source_file="a.csv", at=AT)
         second = warehouse.upsert("declarations", declarations, source_file="a.csv", at=AT)
         assert (first.inserted, first.replaced, first.table_rows) == (80, 0, 80)
@@ -40,11 +43,12 @@ def test_upserting_the_same_rows_twice_leaves_the_same_rows(tmp_path: Path) -> N
         pd.testing.assert_frame_equal(warehouse.read_declarations(), declarations)
 
 
-def test_upsert_replaces_changed_rows_and_adds_new_ones(tmp_path: Path) -> None:
+def test_upsert_replaces_changed_rows_and_adds_new_ones(new_warehouse: NewWarehouse) -> None:
+    location = new_warehouse()
     declarations = valid_declarations(50, seed=3)
     corrected = declarations.iloc[:10].assign(customs_value_usd=1.0)
     more = valid_declarations(60, seed=3).iloc[50:]
-    with Warehouse(tmp_path / "w.duckdb") as warehouse:
+    with Warehouse(location) as warehouse:
         warehouse.upsert("declarations", declarations, at=AT)
         counts = warehouse.upsert("declarations", pd.concat([corrected, more]), at=AT)
         stored = warehouse.read_declarations()
@@ -54,10 +58,11 @@ def test_upsert_replaces_changed_rows_and_adds_new_ones(tmp_path: Path) -> None:
     ).all()
 
 
-def test_a_failed_load_changes_nothing(tmp_path: Path) -> None:
+def test_a_failed_load_changes_nothing(new_warehouse: NewWarehouse) -> None:
+    location = new_warehouse()
     declarations = valid_declarations(20, seed=4)
     duplicated = pd.concat([declarations, declarations.iloc[:1]])
-    with Warehouse(tmp_path / "w.duckdb") as warehouse:
+    with Warehouse(location) as warehouse:
         warehouse.upsert("declarations", declarations.iloc[:5], at=AT)
         with pytest.raises(ValueError, match="unique"):
             warehouse.load(
@@ -71,10 +76,11 @@ def test_a_failed_load_changes_nothing(tmp_path: Path) -> None:
         assert warehouse.counts()["quarantine"] == 0
 
 
-def test_quarantine_keeps_rows_reason_file_and_time(tmp_path: Path) -> None:
+def test_quarantine_keeps_rows_reason_file_and_time(new_warehouse: NewWarehouse) -> None:
+    location = new_warehouse()
     bad = _quarantined(valid_declarations(3, seed=5), "net_weight_kg <= 0")
     bad.loc[1, "goods_description"] = 'drums "R-22"\n=HYPERLINK("x")'
-    with Warehouse(tmp_path / "w.duckdb") as warehouse:
+    with Warehouse(location) as warehouse:
         stored = warehouse.add_quarantine(bad, "declarations", "/in/day1.csv", AT)
         table = warehouse.read_quarantine("declarations")
     assert stored == 3
@@ -86,9 +92,10 @@ def test_quarantine_keeps_rows_reason_file_and_time(tmp_path: Path) -> None:
     assert record == bad.drop(columns="quarantine_reason").iloc[1].to_dict()
 
 
-def test_reloading_a_file_replaces_its_quarantine_only(tmp_path: Path) -> None:
+def test_reloading_a_file_replaces_its_quarantine_only(new_warehouse: NewWarehouse) -> None:
+    location = new_warehouse()
     bad = _quarantined(valid_declarations(4, seed=6), "hs_code not 6 to 10 digits")
-    with Warehouse(tmp_path / "w.duckdb") as warehouse:
+    with Warehouse(location) as warehouse:
         warehouse.add_quarantine(bad, "declarations", "/in/day1.csv", AT)
         warehouse.add_quarantine(bad, "declarations", "/in/day1.csv", AT)
         warehouse.add_quarantine(bad.iloc[:1], "declarations", "/in/day2.csv", AT)
@@ -101,11 +108,12 @@ def test_reloading_a_file_replaces_its_quarantine_only(tmp_path: Path) -> None:
     }
 
 
-def test_reads_until_a_day_are_strictly_before_it(tmp_path: Path) -> None:
+def test_reads_until_a_day_are_strictly_before_it(new_warehouse: NewWarehouse) -> None:
+    location = new_warehouse()
     declarations = valid_declarations(200, seed=7)
     inspections = valid_inspections(declarations, share=0.5, seed=7)
     day = datetime.date(2024, 7, 1)
-    with Warehouse(tmp_path / "w.duckdb") as warehouse:
+    with Warehouse(location) as warehouse:
         warehouse.upsert("declarations", declarations, at=AT)
         warehouse.upsert("inspections", inspections, at=AT)
         before = warehouse.read_declarations(until=day)
@@ -114,8 +122,9 @@ def test_reads_until_a_day_are_strictly_before_it(tmp_path: Path) -> None:
     assert len(known) == (inspections["inspection_date"] < pd.Timestamp(day)).sum() > 0
 
 
-def test_runs_are_recorded_and_counted(tmp_path: Path) -> None:
-    with Warehouse(tmp_path / "w.duckdb") as warehouse:
+def test_runs_are_recorded_and_counted(new_warehouse: NewWarehouse) -> None:
+    location = new_warehouse()
+    with Warehouse(location) as warehouse:
         run_id = warehouse.record_run(
             flow="ingest-table",
             status="completed",
@@ -142,6 +151,7 @@ def test_runs_are_recorded_and_counted(tmp_path: Path) -> None:
     }
 
 
-def test_unknown_tables_are_refused(tmp_path: Path) -> None:
-    with Warehouse(tmp_path / "w.duckdb") as warehouse, pytest.raises(ValueError, match="unknown"):
+def test_unknown_tables_are_refused(new_warehouse: NewWarehouse) -> None:
+    location = new_warehouse()
+    with Warehouse(location) as warehouse, pytest.raises(ValueError, match="unknown"):
         warehouse.count("declarations; DROP TABLE runs")  # type: ignore[arg-type]
