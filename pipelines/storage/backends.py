@@ -221,7 +221,13 @@ def _command_of(pid: int) -> str:
         command = " ".join(psutil.Process(pid).cmdline())
     except (psutil.Error, OSError):
         return ""
+    if len(command) > _COMMAND_SHOWN:
+        command = command[: _COMMAND_SHOWN - 1] + "…"
     return f" ({command})" if command else ""
+
+
+#: Characters of the holder's command line a lock message shows.
+_COMMAND_SHOWN = 160
 
 
 #: Arrow types of the PostgreSQL type OIDs our tables and queries use.
