@@ -37,6 +37,10 @@ class BackendError(RuntimeError):
     """The backend cannot open the warehouse (the message is safe to show: no password)."""
 
 
+class DuplicateRowsError(ValueError):
+    """An insert would repeat a primary key (e.g. a decision already recorded)."""
+
+
 class Backend(Protocol):
     """What `Warehouse` needs from a database."""
 
@@ -149,15 +153,22 @@ class DuckDBBackend:
             self.connection.unregister(name)
 
     def insert(self, table: str, data: pa.Table, constants: dict[str, Any]) -> None:
-        """Insert `data`'s rows into `table`, with `constants` as extra columns of every row."""
+        """Insert `data`'s rows into `table`, with `constants` as extra columns of every row.
+
+        Raises:
+            DuplicateRowsError: a row repeats a primary key already in `table`.
+        """
         with self.staged("incoming_rows", data):
             fixed = list(constants)
             columns = ", ".join([*fixed, *data.column_names])
             values = ", ".join(["?"] * len(fixed) + list(data.column_names))
-            self.connection.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {values} FROM incoming_rows",  # noqa: S608
-                list(constants.values()),
-            )
+            try:
+                self.connection.execute(
+                    f"INSERT INTO {table} ({columns}) SELECT {values} FROM incoming_rows",  # noqa: S608
+                    list(constants.values()),
+                )
+            except duckdb.ConstraintException as error:
+                raise DuplicateRowsError(f"{table}: {error}") from None
 
     def lock_for_write(self, table: str) -> None:
         """Nothing to do: a DuckDB file has a single writing process."""
@@ -339,10 +350,20 @@ class PostgresBackend:
             # In a failed transaction the ROLLBACK that follows removes the table.
 
     def insert(self, table: str, data: pa.Table, constants: dict[str, Any]) -> None:
-        """COPY `data`'s rows into `table`, with `constants` as extra columns of every row."""
+        """COPY `data`'s rows into `table`, with `constants` as extra columns of every row.
+
+        Raises:
+            DuplicateRowsError: a row repeats a primary key in `table` (committed by then, or
+                by a concurrent transaction that committed while this one waited for it).
+        """
+        from psycopg.errors import UniqueViolation
+
         for name, value in constants.items():
             data = data.append_column(name, pa.repeat(pa.scalar(value), len(data)))
-        self._copy_in(table, data)
+        try:
+            self._copy_in(table, data)
+        except UniqueViolation as error:
+            raise DuplicateRowsError(f"{table}: {error.diag.message_primary}") from None
 
     def lock_for_write(self, table: str) -> None:
         """Serialise writers of `table` until the transaction ends; readers (ACCESS SHARE) never

@@ -18,16 +18,13 @@ reproduce its lanes.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
 
 from data_contracts.schemas import SCHEMAS
+from pipelines.storage.backends import Backend, DuplicateRowsError
 from pipelines.storage.tables import SQL_TYPES, canonical_frame
-
-if TYPE_CHECKING:
-    from pipelines.storage.backends import Backend
 
 #: The run columns each decision carries next to the canonical score columns.
 RUN_COLUMNS: dict[str, str] = {
@@ -182,7 +179,12 @@ def append(db: Backend, scores: pd.DataFrame, run: DecisionRun) -> int:
         raise ValueError(f"run {run.run_id} is already recorded: decisions are never replaced")
     values = asdict(run)
     decided = pa.Table.from_pandas(rows, preserve_index=False)
-    db.insert("decisions", decided, {name: values[name] for name in RUN_COLUMNS})
+    try:
+        db.insert("decisions", decided, {name: values[name] for name in RUN_COLUMNS})
+    except DuplicateRowsError:
+        raise ValueError(
+            f"run {run.run_id} is already recorded: decisions are never replaced"
+        ) from None
     return len(rows)
 
 
