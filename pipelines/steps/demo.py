@@ -24,20 +24,24 @@ def demo_home(folder: Path) -> Iterator[Settings]:
     """Empty `folder` and make it $GCRISK_HOME until the block ends; yields its settings.
 
     The demo's sub-flows are the ones a risk unit runs, and they read their settings from the
-    environment; pointing GCRISK_HOME at a fresh folder gives the demo a warehouse and MLflow
-    store of its own, so it never mixes with a unit's real data. This is the one place the
-    demo changes the environment, and it puts it back on the way out.
+    environment; pointing GCRISK_HOME at a fresh folder (and GCRISK_WAREHOUSE_URL at nothing,
+    so the warehouse is that folder's DuckDB file, never a unit's PostgreSQL database) gives
+    the demo a warehouse and MLflow store of its own, so it never mixes with a unit's real
+    data. This is the one place the demo changes the environment, and it puts it back on the
+    way out.
     """
     shutil.rmtree(folder, ignore_errors=True)
-    previous = os.environ.get("GCRISK_HOME")
-    os.environ["GCRISK_HOME"] = str(folder)
+    changed = {"GCRISK_HOME": str(folder), "GCRISK_WAREHOUSE_URL": ""}
+    previous = {name: os.environ.get(name) for name in changed}
+    os.environ.update(changed)
     try:
         yield Settings()
     finally:
-        if previous is None:
-            os.environ.pop("GCRISK_HOME", None)
-        else:
-            os.environ["GCRISK_HOME"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @step(name="split-history", retries=2)

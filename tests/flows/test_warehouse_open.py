@@ -7,6 +7,7 @@ process); it exits when its stdin closes, so nothing here sleeps to wait for it.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -128,3 +129,15 @@ def test_an_unreachable_server_is_one_error_line_without_its_password(
     assert code == 2
     assert_one_error_line(err, "cannot open the warehouse", "u:***@")
     assert "pa55word" not in err
+
+
+def test_the_demo_keeps_its_own_duckdb_warehouse_whatever_the_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.steps.demo import demo_home
+
+    unit = "postgresql://unit:pa55word@db.internal/risk"
+    monkeypatch.setenv("GCRISK_WAREHOUSE_URL", unit)
+    with demo_home(tmp_path / "demo") as settings:
+        assert settings.warehouse.path == tmp_path / "demo" / "warehouse.duckdb"
+    assert os.environ["GCRISK_WAREHOUSE_URL"] == unit
