@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -155,3 +156,25 @@ def test_unknown_tables_are_refused(new_warehouse: NewWarehouse) -> None:
     location = new_warehouse()
     with Warehouse(location) as warehouse, pytest.raises(ValueError, match="unknown"):
         warehouse.count("declarations; DROP TABLE runs")  # type: ignore[arg-type]
+
+
+def test_export_writes_whole_months_that_read_back_canonical(
+    new_warehouse: NewWarehouse, tmp_path: Path
+) -> None:
+    from pipelines.storage.partitions import available_months, export_declarations, read_partitions
+
+    location, root = new_warehouse(), tmp_path / "parts"
+    declarations = valid_declarations(400, seed=8)
+    with Warehouse(location) as warehouse:
+        warehouse.upsert("declarations", declarations, at=AT)
+    month = declarations["declaration_date"].dt.strftime("%Y-%m")
+    written = export_declarations(location, root, since="2024-05", until="2024-06")
+    assert written == {m: int((month == m).sum()) for m in ("2024-05", "2024-06")}
+    assert available_months(root) == ["2024-05", "2024-06"]
+    expected = declarations[month.isin(["2024-05", "2024-06"])].sort_values(
+        ["declaration_date", "declaration_id"]
+    )
+    read = read_partitions(root, ["2024-05", "2024-06"])
+    pd.testing.assert_frame_equal(read, expected.reset_index(drop=True))
+    assert sum(export_declarations(location, root).values()) == len(declarations)
+    assert available_months(root) == sorted(month.unique())
