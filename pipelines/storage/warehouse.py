@@ -94,7 +94,9 @@ class Warehouse:
         except BackendError as error:
             raise WarehouseError(str(error)) from None
         try:
-            if not self.read_only or self._backend.shared:
+            # A reader of a shared server creates the schema only in a database that lacks it:
+            # an analyst's read-only role may not create anything.
+            if not self.read_only or (self._backend.shared and not self._has_every_table()):
                 self._create_tables()
             if self.read_only:
                 self._backend.set_read_only()
@@ -254,6 +256,14 @@ class Warehouse:
                 [name],
             )[0][0]
         )
+
+    def _has_every_table(self) -> bool:
+        marks = ", ".join("?" * len(TABLES))
+        sql = (
+            "SELECT count(*) FROM information_schema.tables "  # noqa: S608 (placeholders only)
+            f"WHERE table_schema = current_schema() AND table_name IN ({marks})"
+        )
+        return bool(self.backend.rows(sql, list(TABLES))[0][0] == len(TABLES))
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self.backend)

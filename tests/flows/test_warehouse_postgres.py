@@ -191,3 +191,25 @@ def test_an_unknown_database_is_a_warehouse_error(
     missing = WarehouseLocation.parse(location.dsn().replace("/t_", "/missing_", 1), home=tmp_path)
     with pytest.raises(WarehouseError, match="cannot open the warehouse"), Warehouse(missing):
         pass
+
+
+def test_an_analyst_with_a_read_only_role_reads_an_existing_warehouse(
+    location: WarehouseLocation, tmp_path: Path
+) -> None:
+    with Warehouse(location) as store:
+        store.upsert("declarations", valid_declarations(10, seed=5), at=AT)
+    with psycopg.connect(location.dsn(), autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS analyst_ro")
+        admin.execute("CREATE ROLE analyst_ro LOGIN")
+        admin.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO analyst_ro")
+    analyst = WarehouseLocation.parse(
+        location.dsn().replace("postgres@", "analyst_ro@", 1), home=tmp_path
+    )
+    try:
+        with Warehouse(analyst, read_only=True) as reader:
+            assert len(reader.read_declarations()) == 10
+            assert reader.read_scores().empty
+    finally:
+        with psycopg.connect(location.dsn(), autocommit=True) as admin:
+            admin.execute("DROP OWNED BY analyst_ro")
+            admin.execute("DROP ROLE analyst_ro")
