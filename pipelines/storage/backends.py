@@ -21,7 +21,7 @@ import io
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -48,23 +48,30 @@ class Backend(Protocol):
     #: A server several processes share: readers create the schema too (a DuckDB reader cannot).
     shared: bool
 
-    def set_read_only(self) -> None: ...
+    def set_read_only(self) -> None:
+        """Refuse writes from now on (after the schema check)."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
-    def arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table: ...
+    def arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        """The rows of one SELECT as Arrow, in bulk."""
 
-    def staged(self, name: str, data: pa.Table) -> Any: ...
+    def staged(self, name: str, data: pa.Table) -> AbstractContextManager[None]:
+        """`data` readable in SQL as table `name` while the block runs."""
 
-    def insert(self, table: str, data: pa.Table, constants: dict[str, Any]) -> None: ...
+    def insert(self, table: str, data: pa.Table, constants: dict[str, Any]) -> None:
+        """Bulk-insert `data` plus constant columns into `table`."""
 
-    def lock_for_write(self, table: str) -> None: ...
+    def lock_for_write(self, table: str) -> None:
+        """Make other writers of `table` wait until this transaction ends."""
 
-    def schema_lock(self) -> Any: ...
+    def schema_lock(self) -> AbstractContextManager[None]:
+        """Schema changes of one process at a time while the block runs."""
 
-    def ddl(self, statement: str) -> str: ...
+    def ddl(self, statement: str) -> str:
+        """A CREATE/ALTER statement with this dialect's type names."""
 
     def month_of(self, column: str) -> str: ...
 
