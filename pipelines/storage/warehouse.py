@@ -281,9 +281,8 @@ class Warehouse:
         db.lock_for_write(table)
         with db.staged("incoming", incoming.select([key])):
             keys = f"SELECT {key} FROM incoming"  # noqa: S608
-            matching = f"FROM {table} WHERE {key} IN ({keys})"
-            replaced = _scalar(db, f"SELECT count(*) {matching}")
-            db.execute(f"DELETE {matching}")
+            # Keys are unique in the table, so the rows deleted are the keys replaced.
+            replaced = db.delete(f"DELETE FROM {table} WHERE {key} IN ({keys})")  # noqa: S608
         db.insert(table, incoming, {"source_file": source_file, "loaded_at": at})
         total = self.count(kind)
         return UpsertCounts(inserted=len(rows) - replaced, replaced=replaced, table_rows=total)
