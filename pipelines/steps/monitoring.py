@@ -76,7 +76,7 @@ def read_window(warehouse: WarehouseLocation, since: datetime.date | None, days:
     """
     with Warehouse(warehouse, read_only=True) as store:
         if since is None:
-            latest = store.scalar_row(_LATEST)
+            latest = store.first_row(_LATEST)
             if latest is None or latest[0] is None:
                 raise NothingToMonitor(
                     f"{warehouse}: no scored declarations yet (run `gcrisk score` first)"

@@ -57,7 +57,7 @@ def window_of(
     if not warehouse.exists():
         raise NothingToBacktest(f"no warehouse at {warehouse}: ingest declarations first")
     with Warehouse(warehouse, read_only=True) as store:
-        first, last = store.scalar_row(_SPAN) or (None, None)
+        first, last = store.first_row(_SPAN) or (None, None)
     if first is None:
         raise NothingToBacktest(f"{warehouse}: no declarations yet (run `gcrisk ingest` first)")
     start = since or pd.Timestamp(first).date()

@@ -129,7 +129,7 @@ class Warehouse:
         """The rows of one SELECT (`?` placeholders, SQL both DuckDB and PostgreSQL accept)."""
         return self.backend.arrow(sql, params).to_pandas()
 
-    def scalar_row(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+    def first_row(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         """The first row of one SELECT (None when it returns nothing)."""
         return next(iter(self.backend.rows(sql, params)), None)
 
@@ -202,7 +202,7 @@ class Warehouse:
 
     def key_state(self) -> str | None:
         """The recorded pseudonym key fingerprint, `KEY_OFF`, or None before the first load."""
-        found = self.scalar_row("SELECT value FROM meta WHERE name = ?", [KEY_STATE])
+        found = self.first_row("SELECT value FROM meta WHERE name = ?", [KEY_STATE])
         return None if found is None else str(found[0])
 
     def set_meta(self, name: str, value: str, *, at: datetime.datetime) -> None:
@@ -219,7 +219,7 @@ class Warehouse:
         """One `meta` value, or None when not set (or before the first load)."""
         if not self._has_table("meta"):
             return None
-        found = self.scalar_row("SELECT value FROM meta WHERE name = ?", [name])
+        found = self.first_row("SELECT value FROM meta WHERE name = ?", [name])
         return None if found is None else str(found[0])
 
     def check_key(self, fingerprint: str) -> None:
