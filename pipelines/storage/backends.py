@@ -350,7 +350,6 @@ class PostgresBackend:
             false_values=_READ_BACK.false_values,
         )
         read = pa_csv.ReadOptions(column_names=schema.names, block_size=1 << 24)
-        # Duplicate names (e.g. `d.*` with a join key) come back by position.
         return pa_csv.read_csv(buffer, read_options=read, convert_options=options)
 
     @contextmanager
