@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.settings import WarehouseLocation
+from pipelines.settings import Settings, WarehouseLocation
 from pipelines.storage.backends import POLL, DuckDBBackend
 from pipelines.storage.warehouse import Warehouse, WarehouseError
-from tests.flows.test_cli import assert_one_error_line, run_cli
+from tests.factories import valid_declarations
+from tests.flows.conftest import write_csv_text
+from tests.flows.test_cli import TODAY, assert_one_error_line, run_cli
 
 _HOLD = (
     "import duckdb, sys; connection = duckdb.connect(sys.argv[1]); "
@@ -141,3 +143,24 @@ def test_the_demo_keeps_its_own_duckdb_warehouse_whatever_the_url(
     with demo_home(tmp_path / "demo") as settings:
         assert settings.warehouse.path == tmp_path / "demo" / "warehouse.duckdb"
     assert os.environ["GCRISK_WAREHOUSE_URL"] == unit
+
+
+def test_ingest_into_postgresql_never_shows_the_password(
+    home: Path,
+    tmp_path: Path,
+    postgres_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The test server trusts local connections, so any password is accepted (and must not show).
+    url = postgres_url.replace("postgresql://postgres@", "postgresql://postgres:pa55word@", 1)
+    monkeypatch.setenv("GCRISK_WAREHOUSE_URL", url)
+    file = write_csv_text(valid_declarations(30, seed=9), tmp_path / "declarations.csv")
+    code, out, err = run_cli(capsys, "-v", "ingest", "declarations", str(file), "--today", TODAY)
+    assert code == 0, err
+    assert "warehouse postgresql://postgres:***@/" in out and "30 inserted" in out
+    with Warehouse(Settings().warehouse, read_only=True) as store:
+        runs = store.read_runs()
+    assert "postgres:***@" in runs["details"].iloc[0]
+    assert "pa55word" not in out + err + runs.to_json()
+    assert not (home / "warehouse.duckdb").exists()
