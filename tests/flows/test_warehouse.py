@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.storage.warehouse import Warehouse
+from pipelines.storage.warehouse import PseudonymKeyError, Warehouse
 from tests.conftest import NewWarehouse
 from tests.factories import valid_declarations, valid_inspections
 
@@ -178,3 +178,37 @@ def test_export_writes_whole_months_that_read_back_canonical(
     pd.testing.assert_frame_equal(read, expected.reset_index(drop=True))
     assert sum(export_declarations(location, root).values()) == len(declarations)
     assert available_months(root) == sorted(month.unique())
+
+
+def test_a_load_under_another_pseudonym_key_is_refused_and_writes_nothing(
+    new_warehouse: NewWarehouse,
+) -> None:
+    location = new_warehouse()
+    declarations = valid_declarations(10, seed=9)
+    bad = _quarantined(valid_declarations(2, seed=10), "bad")
+    with Warehouse(location) as warehouse:
+        assert warehouse.key_state() is None
+        warehouse.load(
+            "declarations",
+            declarations,
+            bad.iloc[:0],
+            source_file="a",
+            at=AT,
+            key_fingerprint="fp-one",
+        )
+        with pytest.raises(PseudonymKeyError, match="another key"):
+            warehouse.load(
+                "declarations",
+                valid_declarations(12, seed=9),
+                bad,
+                source_file="b",
+                at=AT,
+                key_fingerprint="fp-two",
+            )
+        assert warehouse.key_state() == "fp-one"
+        assert warehouse.counts()["declarations"] == 10
+        assert warehouse.counts()["quarantine"] == 0
+        warehouse.set_meta("declared_source", '{"mapping": "x"}', at=AT)
+        warehouse.set_meta("declared_source", '{"mapping": "y"}', at=AT)
+    with Warehouse(location, read_only=True) as warehouse:
+        assert warehouse.meta("declared_source") == '{"mapping": "y"}'
