@@ -89,6 +89,8 @@ class PrefectStack:
     gcrisk_home: Path
     port: int = field(default_factory=free_port)
     children: list[Child] = field(default_factory=list)
+    #: Settings every child gets on top of its own (a shared stack's database URLs, say).
+    extra_env: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -97,21 +99,26 @@ class PrefectStack:
 
     @property
     def env(self) -> dict[str, str]:
-        return child_environment(
+        env = child_environment(
             os.environ,
             prefect_home=self.root / "prefect-home",
             api_url=self.api_url,
             gcrisk_home=self.gcrisk_home,
         )
+        return {**env, **self.extra_env}
 
     def _start(self, name: str, *args: str) -> Child:
+        return self.start_child(name, PREFECT, *args)
+
+    def start_child(self, name: str, *command: str) -> Child:
+        """Start COMMAND in the background with the stack's environment, logged to logs/NAME.log."""
         log = self.root / "logs" / f"{name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("ab") as sink:
             # A new session: the child is not in our process group (a stray SIGINT to the test
             # does not reach it half-way) and the whole group can be signalled at the end.
             process = subprocess.Popen(
-                [PREFECT, *args],
+                list(command),
                 cwd=self.repo,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
