@@ -192,10 +192,19 @@ class PrefectStack:
         self.timings["prefect " + " ".join(args[:2])] = seconds
         return output
 
-    def start_worker(self, pool: str) -> Child:
-        """Start a worker on POOL in the background, one flow run at a time (as documented)."""
+    def start_worker(self, pool: str, *, limit: int = 1) -> Child:
+        """Start a worker on POOL in the background, LIMIT flow runs at a time (as documented:
+        one on the DuckDB warehouse, two on PostgreSQL)."""
         return self._start(
-            "worker", "worker", "start", "--pool", pool, "--limit", "1", "--name", "e2e-worker"
+            "worker",
+            "worker",
+            "start",
+            "--pool",
+            pool,
+            "--limit",
+            str(limit),
+            "--name",
+            "e2e-worker",
         )
 
     def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:

@@ -147,7 +147,7 @@ def test_score_daily_while_an_analyst_queries(shared: SharedStack, world: World)
     with stack.explained():
         stack.cli("work-pool", "create", POOL, "--type", "process")
         stack.cli("deploy", "--all", "--no-prompt")
-        stack.start_worker(POOL)
+        stack.start_worker(POOL, limit=2)
         records = {r["name"]: r for r in stack.api("POST", "/deployments/filter", {})}
         config = records["score-daily"]["parameters"]["config"]
         analyst = stack.start_child(
