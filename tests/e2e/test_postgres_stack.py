@@ -60,7 +60,7 @@ class SharedStack:
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedStack]:
     """PostgreSQL, then the Prefect and MLflow servers on it; all stopped at the end."""
     root = tmp_path_factory.mktemp("postgres-stack")
-    postgres = start_postgres(root / "pg")
+    postgres = start_postgres()
     for name in DATABASES:
         postgres.create_database(name)
     mlflow_port = free_port()
