@@ -115,7 +115,7 @@ def main() -> None:
         started = time.perf_counter()
         generate_csv(args.rows, path)
         figures["generate_s"] = round(time.perf_counter() - started, 2)
-        server = start_postgres(Path(folder) / "postgres")
+        server = start_postgres()
         try:
             for backend in ("duckdb", "postgresql"):
                 for stage, argument in (("ingest", str(path)), ("table", str(args.rows))):
