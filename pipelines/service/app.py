@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -304,7 +305,14 @@ def _result(row: dict[str, Any], run_id: str) -> ScoreResult:
 
 
 def _access_log(app: FastAPI) -> None:
+    """One JSON line per request on stderr (logger `gcrisk.serve.access`)."""
     logger = logging.getLogger(ACCESS_LOGGER)
+    if not logger.handlers:  # each uvicorn worker process builds its own app
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
     @app.middleware("http")
     async def log_request(request: Request, call_next: Any) -> Any:
