@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import FastAPI, Request
@@ -109,17 +109,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.live, app.state.recorder = live, recorder
-    record: Any = declaration_model()
-    adapter: TypeAdapter[Any] = TypeAdapter(record | list[record])
-    _routes(app, settings, keys, adapter)
+    _routes(app, settings, keys, _Contract(declaration_model()))
     _access_log(app)
     return app
 
 
-def _routes(app: FastAPI, settings: Settings, keys: Any, adapter: TypeAdapter[Any]) -> None:
+class _Contract:
+    """Validates a body as one declaration or a list of them; errors name row and field."""
+
+    def __init__(self, record: Any) -> None:
+        self.one: TypeAdapter[Any] = TypeAdapter(record)
+        many = Annotated[list[record], Field(min_length=1)]
+        self.many: TypeAdapter[Any] = TypeAdapter(many)
+        self.schema = _inline(TypeAdapter(record | many).json_schema())
+
+    def validate(self, parsed: Any) -> list[BaseModel]:
+        """The declarations of a parsed body (ValidationError: what is wrong, and where)."""
+        if isinstance(parsed, list):
+            return list(self.many.validate_python(parsed))
+        return [self.one.validate_python(parsed)]
+
+
+def _routes(app: FastAPI, settings: Settings, keys: Any, contract: _Contract) -> None:
     live: LiveScorer = app.state.live
     recorder: DecisionRecorder = app.state.recorder
-    body_schema = adapter.json_schema(ref_template="#/components/schemas/{model}")
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -145,7 +158,7 @@ def _routes(app: FastAPI, settings: Settings, keys: Any, adapter: TypeAdapter[An
         openapi_extra={
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": _inline(body_schema)}},
+                "content": {"application/json": {"schema": contract.schema}},
             },
             "parameters": [
                 {"name": KEY_HEADER, "in": "header", "required": True, "schema": {"type": "string"}}
@@ -168,10 +181,9 @@ def _routes(app: FastAPI, settings: Settings, keys: Any, adapter: TypeAdapter[An
         if count > settings.serve_max_rows:
             return _problem(413, f"{count} declarations, over {settings.serve_max_rows}")
         try:
-            records = adapter.validate_python(parsed)
+            rows = contract.validate(parsed)
         except ValidationError as error:
             return _problem(422, _field_errors(error))
-        rows = records if isinstance(records, list) else [records]
         request.state.rows = len(rows)
         scorer = live.current
         if scorer is None:
@@ -210,13 +222,12 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
 
 
 def _parse(body: bytes) -> Any:
-    """The JSON document, or a 422 (not JSON, NaN/Infinity, nesting too deep, digits too many)."""
+    """The JSON document, or a 422 (not JSON, nesting too deep, digits too many).
 
-    def refuse(constant: str) -> None:
-        raise ValueError(f"{constant} is not a JSON number")
-
+    NaN and Infinity (which JSON does not have, but Python reads) parse, to be refused by the
+    field they are in, by name."""
     try:
-        return json.loads(body, parse_constant=refuse)
+        return json.loads(body)
     except (ValueError, RecursionError) as error:
         why = "nested too deeply" if isinstance(error, RecursionError) else "not valid JSON"
         return _problem(422, [{"loc": ["body"], "msg": f"body {why}", "type": "json_invalid"}])
