@@ -22,7 +22,11 @@ def serve(
     from pipelines.service.auth import parse_keys
 
     settings = Settings()
-    if not parse_keys(settings.serve_keys):
+    try:
+        keys = parse_keys(settings.serve_keys)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    if not keys:
         raise UserError("GCRISK_SERVE_KEYS has no key: add one from `gcrisk serve-key NAME`")
     if not settings.warehouse_path.exists():
         raise UserError(f"no warehouse at {settings.warehouse_path}: ingest declarations first")
