@@ -108,14 +108,9 @@ class _Rules(BaseModel):
     @field_validator("hs_code", check_fields=False)
     @classmethod
     def _edition_in_force(cls, value: str, info: ValidationInfo) -> str:
-        day = info.data.get("declaration_date")
-        failed = editions.edition_failures(
-            pd.Series([value], dtype="str"),
-            pd.Series([pd.Timestamp(day) if day is not None else pd.NaT], dtype="datetime64[us]"),
-        )
-        for reason, mask in failed.items():
-            if mask[0]:
-                raise ValueError(reason)
+        reason = editions.edition_reason(value, info.data.get("declaration_date"))
+        if reason is not None:
+            raise ValueError(reason)
         return value
 
     @field_validator("net_weight_kg", check_fields=False)
