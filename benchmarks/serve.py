@@ -104,7 +104,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(home: Path, port: int) -> tuple[subprocess.Popen[bytes], float]:
+def start_server(home: Path, port: int, workers: int) -> tuple[subprocess.Popen[bytes], float]:
     """`gcrisk serve` on loopback; returns the process and seconds until it was ready."""
     import httpx
 
@@ -118,7 +118,13 @@ def start_server(home: Path, port: int) -> tuple[subprocess.Popen[bytes], float]
     log = (home.parent / "serve.log").open("wb")
     started = time.perf_counter()
     server = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "serve", "--port", str(port)],
+        [
+            *(sys.executable, "-m", "pipelines.cli", "serve"),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -185,13 +191,16 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--requests", type=int, default=2_000)
     parser.add_argument("--batches", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     home = setup(args.work)
     rows = payloads(args.work)
     port = _free_port()
-    server, ready_s = start_server(home, port)
+    recorded_before = recorded(home)
+    server, ready_s = start_server(home, port, args.workers)
     url = f"http://127.0.0.1:{port}/v1/score"
-    figures: dict[str, object] = {"ready_s": round(ready_s, 1)}
+    figures: dict[str, object] = {"workers": args.workers, "ready_s": round(ready_s, 1)}
+    sent = 100 + 2 * args.requests + 100 * args.batches
     try:
         drive(url, rows[:100], clients=1)  # warm-up
         for clients in (1, 4):
@@ -217,7 +226,21 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=60)
     figures["server_exit"] = server.returncode
+    figures["decisions_sent"] = sent
+    figures["decisions_recorded"] = recorded(home) - recorded_before
     report("serve", figures)
+
+
+def recorded(home: Path) -> int:
+    """Decisions the service's runs appended to the decision record so far."""
+    from pipelines.service.recorder import SERVICE_SOURCE
+    from pipelines.storage.warehouse import Warehouse
+
+    with Warehouse(home / "warehouse.duckdb", read_only=True) as store:
+        runs = store.read_runs()
+    details = runs["details"].map(json.loads)
+    ours = details.map(lambda d: d.get("source") == SERVICE_SOURCE)
+    return int(runs.loc[ours, "rows_in"].sum())
 
 
 if __name__ == "__main__":

@@ -174,6 +174,10 @@ def _routes(app: FastAPI, settings: Settings, keys: Any, contract: _Contract) ->
         body = await _read_body(request, settings.serve_max_bytes)
         if body is None:
             return _problem(413, f"request body over {settings.serve_max_bytes} bytes")
+        # Parsing, validation and scoring hold the GIL: off the event loop, in a worker thread.
+        return await run_in_threadpool(handle, body, request.state)
+
+    def handle(body: bytes, state: Any) -> Any:
         parsed = _parse(body)
         if isinstance(parsed, JSONResponse):
             return parsed
@@ -184,11 +188,11 @@ def _routes(app: FastAPI, settings: Settings, keys: Any, contract: _Contract) ->
             rows = contract.validate(parsed)
         except ValidationError as error:
             return _problem(422, _field_errors(error))
-        request.state.rows = len(rows)
+        state.rows = len(rows)
         scorer = live.current
         if scorer is None:
             return _problem(503, "the service is loading its champion and snapshots")
-        return await run_in_threadpool(_score_rows, rows, scorer, live, recorder, settings)
+        return _score_rows(rows, scorer, live, recorder, settings)
 
 
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:
