@@ -73,3 +73,39 @@ def test_new_champion_swaps_in_under_load(service_world: ServiceWorld, tmp_path:
         assert versions[0] == old and versions[-1] == new_version[0]
         switch = versions.index(new_version[0])
         assert set(versions[switch:]) == {new_version[0]}  # once swapped, never back
+
+
+def test_snapshots_follow_the_warehouse_not_our_own_decisions(
+    service_world: ServiceWorld, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from pipelines.flows.ingest import IngestConfig, ingest_flow
+    from pipelines.runtime import run_flow
+    from pipelines.service.app import create_app
+    from tests.service.conftest import PSEUDONYM_KEY, WORLD_TODAY
+
+    home = copy_home(service_world, tmp_path / "home")
+    app = create_app(settings_for(home, serve_refresh_seconds=3600))
+    live, recorder = app.state.live, app.state.recorder
+    first_day = service_world.later[service_world.later["declaration_date"] == "2024-08-01"]
+    with TestClient(app) as client:
+        assert live.ready.wait(120)
+        before = live.current
+        response = client.post("/v1/score", json=records(first_day.head(3)), headers=HEADERS)
+        assert response.status_code == 200
+        recorder.flush()
+        assert not live.poll()  # our decisions are not history: nothing to rebuild
+        first_day.to_parquet(tmp_path / "day.parquet")
+        monkeypatch.setenv("GCRISK_HOME", str(home))
+        monkeypatch.setenv("GCRISK_PSEUDONYM_KEY", PSEUDONYM_KEY)
+        config = IngestConfig(file=tmp_path / "day.parquet", kind="declarations", today=WORLD_TODAY)
+        with recorder.warehouse_lock:
+            run_flow(ingest_flow, config)
+        assert live.poll()
+        after = live.current
+        assert after is not before
+        assert str(after.state.as_of.date()) == "2024-08-02"
+        late = client.post("/v1/score", json=records(first_day.head(1)), headers=HEADERS)
+        assert late.status_code == 422  # that day is history now: batch scoring's
+        assert response.json()["model_version"] == after.model_version
