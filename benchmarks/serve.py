@@ -228,7 +228,14 @@ def main() -> None:
     figures["server_exit"] = server.returncode
     figures["decisions_sent"] = sent
     figures["decisions_recorded"] = recorded(home) - recorded_before
+    figures["decisions_spooled"] = spooled(home)
     report("serve", figures)
+
+
+def spooled(home: Path) -> int:
+    """Decisions waiting in the spool (the warehouse was busy at shutdown)."""
+    files = sorted((home / "serve-spool").glob("*.parquet"))
+    return sum(len(pd.read_parquet(path)) for path in files)
 
 
 def recorded(home: Path) -> int:

@@ -10,7 +10,9 @@ A closed run is appended by opening the warehouse for the moment it takes. If th
 allows one writer process: a batch job may hold it), the run goes to a spool file under
 `$GCRISK_HOME/serve-spool` (Parquet of the scores + JSON of the run) and is retried on every
 flush; a spooled run already in the record (appended, then the process died before removing its
-file) is dropped. `stop` flushes: nothing decided is lost on shutdown.
+file) is dropped. Worker processes share the spool: each claims a run (an atomic rename naming
+its pid) before retrying it, and a run claimed by a dead process is given back at start. `stop`
+flushes: nothing decided is lost on shutdown (at worst it waits in the spool for the next start).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import os
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -115,12 +118,15 @@ class DecisionRecorder:
         self._closed.append(ClosedRun(run, current.started_at, scores))
 
     def flush(self) -> int:
-        """Close the open run, append every closed or spooled run; returns decisions appended."""
+        """Close the open run, append every closed or spooled run; returns decisions appended.
+
+        A closed run is appended or spooled, whatever else fails: none is dropped.
+        """
         with self._flushing:
             with self._lock:
                 self._close_locked()
                 closed, self._closed = self._closed, []
-            appended = self._append_spooled()
+            appended = 0
             for index, run in enumerate(closed):
                 try:
                     appended += self._append(run)
@@ -132,8 +138,8 @@ class DecisionRecorder:
                     )
                     for rest in closed[index:]:
                         self._spool(rest)
-                    break
-            return appended
+                    return appended
+            return appended + self._append_spooled()
 
     def _append(self, closed: ClosedRun) -> int:
         with self.warehouse_lock, Warehouse(self.warehouse) as store:
@@ -153,30 +159,41 @@ class DecisionRecorder:
         """The spooled runs' JSON files, oldest first."""
         if not self.spool.exists():
             return []
-        return sorted(self.spool.glob("*.json"), key=lambda path: path.stat().st_mtime)
+        return sorted(self.spool.glob("*.json"), key=lambda path: path.stat().st_mtime_ns)
 
     def _append_spooled(self) -> int:
+        """Append spooled runs, each claimed first by renaming its JSON (atomic): with several
+        worker processes on one spool, a run is retried by one of them at a time."""
         appended = 0
         for path in self.spooled():
-            saved = json.loads(path.read_text())
-            closed = ClosedRun(
-                DecisionRun(**saved["run"]),
-                datetime.datetime.fromisoformat(saved["started_at"]),
-                pd.read_parquet(path.with_suffix(".parquet")),
-            )
+            claimed = path.with_name(f"{path.name}.{os.getpid()}")
             try:
-                appended += self._append(closed)
+                path.rename(claimed)
+            except FileNotFoundError:  # another process took it
+                continue
+            try:
+                appended += self._append(_read_spooled(claimed, path.with_suffix(".parquet")))
             except ValueError as error:
                 if "already recorded" not in str(error):
+                    claimed.rename(path)
                     raise
-            except Exception:  # still busy: the spool waits for the next flush
+            except Exception:  # still busy: give it back, the next flush tries again
+                claimed.rename(path)
                 return appended
             path.with_suffix(".parquet").unlink()
-            path.unlink()
+            claimed.unlink()
         return appended
+
+    def release_orphans(self) -> None:
+        """Give back the runs claimed by processes that died before appending them."""
+        for claimed in self.spool.glob("*.json.*") if self.spool.exists() else []:
+            owner = claimed.suffix.lstrip(".")
+            if owner.isdigit() and not _alive(int(owner)):
+                claimed.rename(claimed.with_suffix(""))
 
     def start(self) -> None:
         """Flush in a background thread every `flush_seconds` (sooner at `flush_rows`)."""
+        self.release_orphans()
         self._thread = threading.Thread(target=self._loop, name="decision-recorder", daemon=True)
         self._thread.start()
 
@@ -196,6 +213,25 @@ class DecisionRecorder:
         if self._thread is not None:
             self._thread.join()
         self.flush()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def _read_spooled(claimed: Path, scores: Path) -> ClosedRun:
+    saved = json.loads(claimed.read_text())
+    return ClosedRun(
+        DecisionRun(**saved["run"]),
+        datetime.datetime.fromisoformat(saved["started_at"]),
+        pd.read_parquet(scores),
+    )
 
 
 def _settings(run: DecisionRun) -> tuple[object, ...]:

@@ -114,3 +114,28 @@ def test_stop_flushes_what_is_buffered(warehouse: Path, tmp_path: Path) -> None:
     run_id = recorder.record(_scores(["Q1"]), TEMPLATE)
     recorder.stop()
     assert _decided(warehouse, ["Q1"]) == {"Q1": [run_id]}
+
+
+def test_two_workers_on_one_spool_record_each_run_once(warehouse: Path, tmp_path: Path) -> None:
+    import threading
+
+    spool = tmp_path / "spool"
+    first, second = DecisionRecorder(warehouse, spool), DecisionRecorder(warehouse, spool)
+    runs = {}
+    for i in range(6):
+        ids = [f"W{i}-{j}" for j in range(3)]
+        closed = ClosedRun(replace(TEMPLATE, run_id=f"run{i}"), utc_now(), _scores(ids))
+        first._spool(closed)
+        runs[f"run{i}"] = ids
+    orphan = spool / "run0.json"
+    orphan.rename(spool / "run0.json.999999999")  # claimed by a process that is gone
+    first.release_orphans()
+    threads = [threading.Thread(target=r.flush) for r in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    first.flush()  # a run given back while the other writer held the record goes now
+    assert first.spooled() == [] and list(spool.iterdir()) == []
+    decided = _decided(warehouse, [i for ids in runs.values() for i in ids])
+    assert decided == {i: [run] for run, ids in runs.items() for i in ids}
