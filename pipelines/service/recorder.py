@@ -6,8 +6,10 @@ the profiles change, or when a declaration already in it is scored again (the re
 decision by run and declaration). The run id is known when a row is added, so the decision id
 given to the caller (`<run_id>:<declaration_id>`) is the one the record will hold.
 
-A closed run is appended by opening the warehouse for the moment it takes. If that fails (DuckDB
-allows one writer process: a batch job may hold it), the run goes to a spool file under
+Each run's log entry (`runs.details`) holds every decision's random draw, beside the
+propensity in the decision itself. A closed run is appended by opening the warehouse for the
+moment it takes. If that fails (DuckDB allows one writer process: a batch job may hold it),
+the run goes to a spool file under
 `$GCRISK_HOME/serve-spool` (Parquet of the scores + JSON of the run) and is retried on every
 flush; a spooled run already in the record (appended, then the process died before removing its
 file) is dropped. Worker processes share the spool: each claims a run (an atomic rename naming
@@ -37,6 +39,8 @@ from pipelines.storage.warehouse import Warehouse, utc_now
 
 #: `batch_file` of the service's runs in the decision record.
 SERVICE_SOURCE = "gcrisk serve"
+#: The column kept beside the score columns: each decision's random draw, logged with its run.
+_DRAW = ("draw",)
 
 
 @dataclass
@@ -101,7 +105,7 @@ class DecisionRecorder:
                 current = self._open = _OpenRun(
                     dataclasses.replace(template, run_id=uuid.uuid4().hex), utc_now()
                 )
-            current.frames.append(scores[column_names("scores")])
+            current.frames.append(scores[[*column_names("scores"), *_DRAW]])
             current.ids |= ids
             current.rows += len(scores)
             if current.rows >= self.flush_rows:
@@ -144,7 +148,10 @@ class DecisionRecorder:
     def _append(self, closed: ClosedRun) -> int:
         with self.warehouse_lock, Warehouse(self.warehouse) as store:
             return store.append_decisions(
-                closed.scores, closed.run, started_at=closed.started_at, details=_details(closed)
+                closed.scores[column_names("scores")],
+                closed.run,
+                started_at=closed.started_at,
+                details=_details(closed),
             )
 
     def _spool(self, closed: ClosedRun) -> None:
@@ -241,4 +248,6 @@ def _settings(run: DecisionRun) -> tuple[object, ...]:
 
 
 def _details(closed: ClosedRun) -> dict[str, object]:
-    return {"source": SERVICE_SOURCE, "decisions": len(closed.scores)}
+    """The run log's details: the source and each declaration's random draw."""
+    draws = dict(zip(closed.scores["declaration_id"], closed.scores["draw"].round(12), strict=True))
+    return {"source": SERVICE_SOURCE, "decisions": len(closed.scores), "draws": draws}

@@ -3,6 +3,8 @@ thresholds, and every decision in the warehouse's decision record under the id i
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
@@ -91,6 +93,9 @@ def test_decisions_reach_the_record_under_their_ids(
             r["declaration_id"]: store.decision_history(r["declaration_id"]) for r in results
         }
         run = store.decision_run(results[0]["decision_id"].split(":")[0])
+        runs = store.read_runs()
+    logged = runs.loc[runs["run_id"] == run.run_id, "details"].map(json.loads).iloc[0]
+    assert logged["draws"] == {r["declaration_id"]: round(r["draw"], 12) for r in results}
     for result in results:
         recorded = histories[result["declaration_id"]]
         keys = (recorded["run_id"] + ":" + recorded["declaration_id"]).tolist()

@@ -46,6 +46,7 @@ def _scores(ids: list[str]) -> pd.DataFrame:
             "reasons": ["a reason"] * n,
             "model_version": ["1"] * n,
             "scored_at": [pd.Timestamp("2024-08-01 10:00")] * n,
+            "draw": [0.25] * n,
         }
     )
 
