@@ -10,6 +10,8 @@ rows); `validation` joins its reasons to the suite's.
 
 from __future__ import annotations
 
+import datetime
+
 import numpy as np
 import pandas as pd
 
@@ -70,3 +72,20 @@ def edition_mix(hs_code: pd.Series) -> dict[str, int]:
     """Rows whose code is HS 2017-only, HS 2022-only, in both editions or in neither."""
     counts = pd.Series(code_editions(hs_code)).value_counts(sort=False)
     return {edition: int(counts.get(edition, 0)) for edition in EDITIONS}
+
+
+def edition_reason(hs_code: str, declaration_date: datetime.date | None) -> str | None:
+    """The reason one well-formed code fails the rule on its date (None: it passes), as
+    `edition_failures` decides for a column; in microseconds, for one record at a time."""
+    six = hs_code[:6]
+    in_2017, in_2022 = six in reference.hs2017_subheadings(), six in reference.hs6_subheadings()
+    if not (in_2017 or in_2022):
+        return NOT_A_SUBHEADING
+    if declaration_date is None or (in_2017 and in_2022):
+        return None
+    early = declaration_date < reference.HS2022_IN_FORCE
+    if early and not in_2017:
+        return HS2022_TOO_EARLY
+    if not early and not in_2022:
+        return HS2017_TOO_LATE
+    return None

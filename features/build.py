@@ -26,7 +26,13 @@ from sklearn.base import clone
 
 from features.catalogue import CATALOGUE
 from features.description import description_features
-from features.history import asof_states, join_states, snapshot_tables
+from features.history import (
+    StateLookup,
+    asof_states,
+    join_states,
+    lookup_states,
+    snapshot_tables,
+)
 from features.outcomes import outcome_features
 from features.party import party_features
 from features.permits import empty_register, permit_features
@@ -149,15 +155,25 @@ def build_snapshots(
     return Snapshots(cut_day, tables, model, cut, tuple(import_bans), register)
 
 
-def build_scoring_features(batch: pd.DataFrame, snapshots: Snapshots) -> pd.DataFrame:
-    """Features of a new batch from the snapshots (one row per `declaration_id`)."""
+def build_scoring_features(
+    batch: pd.DataFrame, snapshots: Snapshots, *, lookup: StateLookup | None = None
+) -> pd.DataFrame:
+    """Features of a new batch from the snapshots (one row per `declaration_id`).
+
+    `lookup` (`history.index_tables(snapshots.tables)`) finds the history state by hash
+    lookups instead of joins: the same values, faster for a few rows (the scoring service).
+    """
     if (batch["declaration_date"] < snapshots.as_of).any():
         raise ValueError(
             f"batch has declarations dated before the snapshot date {snapshots.as_of.date()}; "
             "build the snapshots as of the batch's earliest date"
         )
     prepared = prepare(batch)
-    state = join_states(prepared, snapshots.tables)
+    state = (
+        join_states(prepared, snapshots.tables)
+        if lookup is None
+        else lookup_states(prepared, lookup)
+    )
     model = snapshots.description_model
     mismatch = model.score_texts(prepared["text"].array, prepared["hs4"].to_numpy())
     return _assemble(

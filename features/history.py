@@ -274,3 +274,47 @@ def join_states(prepared: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.D
             column = f"{state.name}__first_day"
             columns[column] = joined[column].to_numpy(dtype=float, na_value=np.nan)
     return pd.DataFrame(columns)
+
+
+@dataclass(frozen=True)
+class StateLookup:
+    """`snapshot_tables` as hash maps from key to row: a batch of a few rows is looked up in
+    microseconds, where `join_states`' merges cost milliseconds whatever the batch size."""
+
+    rows: dict[str, dict[tuple[object, ...], int]]
+    columns: dict[str, dict[str, np.ndarray]]
+
+
+def index_tables(tables: dict[str, pd.DataFrame]) -> StateLookup:
+    """The snapshot tables as a `StateLookup` (built once per snapshot)."""
+    rows: dict[str, dict[tuple[object, ...], int]] = {}
+    columns: dict[str, dict[str, np.ndarray]] = {}
+    for state in STATES:
+        table = tables[state.name]
+        keys = zip(*(table[key].tolist() for key in state.keys), strict=True)
+        rows[state.name] = {key: position for position, key in enumerate(keys)}
+        prefix = f"{state.name}__"
+        columns[state.name] = {c: table[c].to_numpy() for c in table if c.startswith(prefix)}
+    return StateLookup(rows, columns)
+
+
+def lookup_states(prepared: pd.DataFrame, lookup: StateLookup) -> pd.DataFrame:
+    """The state columns `join_states` gives, from a `StateLookup` (same values and dtypes)."""
+    columns: dict[str, np.ndarray] = {}
+    for state in STATES:
+        index = lookup.rows[state.name]
+        keys = zip(*(prepared[key].tolist() for key in state.keys), strict=True)
+        position = np.array([index.get(key, -1) for key in keys], dtype=np.int64)
+        found = position >= 0
+        safe = np.maximum(position, 0)
+        stored = lookup.columns[state.name]
+        for value in state.values:
+            column = f"{state.name}__{value}"
+            kind = np.int64 if value in _INTEGER_VALUES else float
+            known = stored[column][safe] if len(index) else np.zeros(len(position))
+            columns[column] = np.where(found, known, 0).astype(kind)
+        if state.first_day:
+            column = f"{state.name}__first_day"
+            known = stored[column][safe] if len(index) else np.zeros(len(position))
+            columns[column] = np.where(found, known.astype(float), np.nan)
+    return pd.DataFrame(columns)

@@ -162,6 +162,38 @@ class Settings(BaseSettings):
         "(GCRISK_WAREHOUSE_LOCK_WAIT)",
     )
 
+    serve_keys: str = Field(
+        default="",
+        description="API keys of `gcrisk serve`, comma-separated `id:salt:sha256` entries from "
+        "`gcrisk serve-key` (GCRISK_SERVE_KEYS); no entry, no score",
+    )
+    serve_capacity: Path | None = Field(
+        default=None,
+        description="CSV of office, inspections_per_day for the service's red lane "
+        "(GCRISK_SERVE_CAPACITY); default: the --budget share of each office's volume",
+    )
+    serve_budget: float = Field(
+        default=0.05, gt=0, le=1, description="Service red-lane share without a capacity file"
+    )
+    serve_exploration: float = Field(
+        default=0.10, ge=0, le=1, description="Service random share of the red lane"
+    )
+    serve_seed: int = Field(default=0, ge=0, description="Seed of the service's random draws")
+    serve_max_rows: int = Field(default=1_000, gt=0, description="Declarations per request")
+    serve_max_bytes: int = Field(default=2_000_000, gt=0, description="Request body bytes")
+    serve_reload_seconds: float = Field(
+        default=5.0, gt=0, description="How often the service looks for a new champion"
+    )
+    serve_refresh_seconds: float = Field(
+        default=30.0, gt=0, description="How often the service looks for warehouse changes"
+    )
+    serve_flush_seconds: float = Field(
+        default=1.0, gt=0, description="How often buffered decisions go to the warehouse"
+    )
+    serve_window_days: int = Field(
+        default=7, gt=0, description="Days of recent history that seed the score distribution"
+    )
+
     @field_validator("home")
     @classmethod
     def _absolute(cls, home: Path) -> Path:

@@ -12,7 +12,7 @@ one `error: ...` line on stderr and exit status 2; anything unexpected is one li
 
 # isort: off
 # Commands register on import, in the order `gcrisk --help` lists them.
-from pipelines.cli import data, training, operations, decisions, profiles, casestudy  # noqa: F401
+from pipelines.cli import data, training, operations, serve, decisions, profiles, casestudy  # noqa: F401
 
 # isort: on
 from pipelines.cli._core import app, main

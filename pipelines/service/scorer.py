@@ -1,0 +1,108 @@
+"""Score a handful of declarations: the batch path's features, model, profiles and reasons.
+
+A `Scorer` is immutable: one warehouse state, one champion, one profile set and the online
+selector seeded for that champion. A new champion or a new state makes a new `Scorer`, built in
+the background and swapped in whole (`ServiceModel`), so a request that started on the old one
+finishes on it.
+
+Features come from `features.build_scoring_features` with a `StateLookup` of the snapshot
+tables (hash lookups instead of joins): the same values as the batch path, tested on the same
+rows. Probabilities, fired profiles, reasons and the score table come from the same
+`models.scoring` phases as `score_batch`; only the lanes differ (online thresholds, see
+`selection`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from features import build_scoring_features, describe
+from features.history import StateLookup, index_tables
+from models.rules import ProfilesInUse
+from models.scoring import (
+    PROFILES_ONLY,
+    assemble,
+    explain_flagged,
+    flagged_rows,
+    predict_and_flag,
+    ranks,
+    row_scores,
+)
+from models.selection import SelectionConfig
+from pipelines.service.selection import OnlineSelector, ScoreWindow
+from pipelines.service.snapshots import WarehouseState
+from pipelines.storage.tracking import Champion
+from pipelines.storage.warehouse import utc_now
+
+#: Columns a service result has beyond the canonical score columns.
+ONLINE_COLUMNS = ("draw", "threshold_model", "threshold_yellow")
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """Everything one request is scored with."""
+
+    state: WarehouseState
+    champion: Champion
+    profiles: ProfilesInUse
+    selector: OnlineSelector
+    lookup: StateLookup = field(repr=False)
+
+    @property
+    def model_version(self) -> str:
+        return self.champion.version if self.champion.model is not None else PROFILES_ONLY
+
+    def features(self, batch: pd.DataFrame) -> pd.DataFrame:
+        """The batch path's features of `batch` (canonical declarations)."""
+        return build_scoring_features(batch, self.state.snapshots, lookup=self.lookup)
+
+    def score(self, batch: pd.DataFrame) -> pd.DataFrame:
+        """Score table of `batch` with its online lanes, draws and thresholds (same order)."""
+        features = self.features(batch).assign(customs_office=batch["customs_office"].to_numpy())
+        model, profiles = self.champion.model, self.profiles.selecting
+        probabilities, pool, fired = predict_and_flag(features, model, profiles)
+        lanes = self.selector.lanes(pool, ranked=ranks(model))
+        reasons = explain_flagged(
+            features,
+            fired,
+            probabilities,
+            flagged_rows(lanes),
+            model=model,
+            profiles=profiles,
+            describe=describe,
+        )
+        table = assemble(
+            row_scores(features, probabilities, fired, self.profiles.shadow),
+            lanes,
+            reasons,
+            model_version=self.model_version,
+            scored_at=pd.Timestamp(utc_now()),
+        )
+        return table.assign(**{name: lanes[name].to_numpy() for name in ONLINE_COLUMNS})
+
+
+def make_scorer(
+    state: WarehouseState,
+    champion: Champion,
+    profiles: ProfilesInUse,
+    *,
+    selection: SelectionConfig,
+    daily_capacity: pd.Series | None,
+) -> Scorer:
+    """A scorer whose score window is seeded with the champion's scores of the recent rows."""
+    selector = OnlineSelector(
+        selection,
+        daily_volume=state.daily_volume,
+        daily_capacity=daily_capacity,
+        window=ScoreWindow(),
+    )
+    if len(state.recent):
+        _, pool, _ = predict_and_flag(state.recent, champion.model, profiles.selecting)
+        selector.window.add(
+            state.recent["customs_office"].astype("str").to_numpy(),
+            pool["risk_score"].to_numpy(dtype=float),
+            pool["mandatory"].to_numpy(dtype=bool),
+        )
+    return Scorer(state, champion, profiles, selector, index_tables(state.snapshots.tables))
