@@ -14,6 +14,7 @@ import threading
 import time
 
 import pandas as pd
+from mlflow import MlflowClient
 
 from data_contracts.privacy import key_fingerprint
 from models.selection import SelectionConfig
@@ -82,8 +83,12 @@ class LiveScorer:
         return scorer
 
     def champion_version(self) -> str | None:
-        """The version behind the champion alias now (None: there is none)."""
-        client = tracking.connect(self.settings.tracking_uri, self.settings.home / "mlartifacts")
+        """The version behind the champion alias now (None: there is none).
+
+        A client of its own: polling must not move MLflow's process-wide tracking URI.
+        """
+        uri = self.settings.tracking_uri
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         return tracking.version_for_alias(client, tracking.CHAMPION)
 
     def poll(self, *, warehouse: bool = True) -> bool:
