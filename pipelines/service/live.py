@@ -10,6 +10,7 @@ why; the next poll tries again.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
@@ -73,6 +74,11 @@ class LiveScorer:
             selection=self.selection,
             daily_capacity=self.daily_capacity,
         )
+        # The snapshot lookups are ~10^5-10^6 tuples: each full GC pass over them paused every
+        # request for ~350 ms (measured); frozen, the collector skips them (refcounts still
+        # free an old scorer once no request holds it).
+        gc.collect()
+        gc.freeze()
         self.current = scorer
         self.ready.set()
         get_logger().info(
