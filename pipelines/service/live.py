@@ -10,10 +10,12 @@ why; the next poll tries again.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
 import pandas as pd
+from mlflow import MlflowClient
 
 from data_contracts.privacy import key_fingerprint
 from models.selection import SelectionConfig
@@ -72,6 +74,11 @@ class LiveScorer:
             selection=self.selection,
             daily_capacity=self.daily_capacity,
         )
+        # The snapshot lookups are ~10^5-10^6 tuples: each full GC pass over them paused every
+        # request for ~350 ms (measured); frozen, the collector skips them (refcounts still
+        # free an old scorer once no request holds it).
+        gc.collect()
+        gc.freeze()
         self.current = scorer
         self.ready.set()
         get_logger().info(
@@ -82,8 +89,12 @@ class LiveScorer:
         return scorer
 
     def champion_version(self) -> str | None:
-        """The version behind the champion alias now (None: there is none)."""
-        client = tracking.connect(self.settings.tracking_uri, self.settings.home / "mlartifacts")
+        """The version behind the champion alias now (None: there is none).
+
+        A client of its own: polling must not move MLflow's process-wide tracking URI.
+        """
+        uri = self.settings.tracking_uri
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         return tracking.version_for_alias(client, tracking.CHAMPION)
 
     def poll(self, *, warehouse: bool = True) -> bool:

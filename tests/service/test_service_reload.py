@@ -39,12 +39,17 @@ def test_new_champion_swaps_in_under_load(service_world: ServiceWorld, tmp_path:
     new_version: list[str] = []
     stop = threading.Event()
     warm = threading.Barrier(3)  # both load threads have scored on the old champion
+    failed = threading.Event()
 
     def load(client: Any, out: list[tuple[int, str]], offset: int) -> None:
         deadline = time.monotonic() + 120  # a bound on a failing run, not a timing assumption
         index = offset
-        while time.monotonic() < deadline:
-            response = client.post("/v1/score", json=rows[index % len(rows)], headers=HEADERS)
+        while time.monotonic() < deadline and not failed.is_set():
+            try:
+                response = client.post("/v1/score", json=rows[index % len(rows)], headers=HEADERS)
+            except Exception:  # the test failed and closed the client: stop, do not hang
+                failed.set()
+                return
             version = (
                 response.json().get("model_version", "") if response.status_code == 200 else ""
             )
@@ -62,10 +67,14 @@ def test_new_champion_swaps_in_under_load(service_world: ServiceWorld, tmp_path:
         for worker in workers:
             worker.start()
         warm.wait()
-        new_version.append(_promote_a_new_version(home))
-        stop.set()
-        for worker in workers:
-            worker.join()
+        try:
+            new_version.append(_promote_a_new_version(home))
+        finally:  # the load threads stop on the new version, or at once if promoting failed
+            stop.set()
+            if not new_version:
+                failed.set()
+            for worker in workers:
+                worker.join()
     assert new_version[0] != old
     for stream in seen:
         assert {status for status, _ in stream} == {200}
