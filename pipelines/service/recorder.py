@@ -35,7 +35,7 @@ from data_contracts.schemas import column_names
 from pipelines.runtime import get_logger
 from pipelines.settings import WarehouseLocation
 from pipelines.storage import io
-from pipelines.storage.decisions import DecisionRun
+from pipelines.storage.decisions import DecisionRun, RunAlreadyRecorded
 from pipelines.storage.warehouse import Warehouse, utc_now
 
 #: `batch_file` of the service's runs in the decision record.
@@ -181,10 +181,11 @@ class DecisionRecorder:
                 continue
             try:
                 appended += self._append(_read_spooled(claimed, path.with_suffix(".parquet")))
-            except ValueError as error:
-                if "already recorded" not in str(error):
-                    claimed.rename(path)
-                    raise
+            except RunAlreadyRecorded:  # appended before, its spool files not yet removed
+                pass
+            except ValueError:
+                claimed.rename(path)
+                raise
             except Exception:  # still busy: give it back, the next flush tries again
                 claimed.rename(path)
                 return appended

@@ -99,6 +99,13 @@ class DecisionRun:
     shadow_profiles: str | None = None
 
 
+class RunAlreadyRecorded(ValueError):
+    """A scoring run's decisions are in the record already: decisions are never replaced."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"run {run_id} is already recorded: decisions are never replaced")
+
+
 def create(db: Backend) -> None:
     """The `decisions` table and the `scores` view, bringing older warehouses up to date.
 
@@ -176,15 +183,13 @@ def append(db: Backend, scores: pd.DataFrame, run: DecisionRun) -> int:
         raise ValueError("scores: declaration_id must be unique within one scoring run")
     known = db.rows("SELECT count(*) FROM decisions WHERE run_id = ?", [run.run_id])
     if known[0][0]:
-        raise ValueError(f"run {run.run_id} is already recorded: decisions are never replaced")
+        raise RunAlreadyRecorded(run.run_id)
     values = asdict(run)
     decided = pa.Table.from_pandas(rows, preserve_index=False)
     try:
         db.insert("decisions", decided, {name: values[name] for name in RUN_COLUMNS})
     except DuplicateRowsError:
-        raise ValueError(
-            f"run {run.run_id} is already recorded: decisions are never replaced"
-        ) from None
+        raise RunAlreadyRecorded(run.run_id) from None
     return len(rows)
 
 
