@@ -47,6 +47,9 @@ class LiveScorer:
             exploration=settings.serve_exploration,
             seed=settings.serve_seed,
         )
+        capacity = settings.serve_capacity
+        # The capacity file is read once, at start (`create_app`): hashed once, with it.
+        self._capacity_sha256 = io.file_sha256(capacity) if capacity is not None else None
         self.current: Scorer | None = None
         self.ready = threading.Event()
         self.error: str | None = None
@@ -108,7 +111,9 @@ class LiveScorer:
             with self.warehouse_lock:
                 marker = read_marker(self.settings.warehouse)
             if marker != scorer.state.marker:
-                self._swap(self._read_state(), load_champion(self.settings))
+                same = version == scorer.champion.version
+                champion = scorer.champion if same else load_champion(self.settings)
+                self._swap(self._read_state(), champion)
                 return True
         if version != scorer.champion.version:
             self._swap(scorer.state, load_champion(self.settings))
@@ -129,7 +134,7 @@ class LiveScorer:
             exploration=self.selection.exploration,
             seed=self.selection.seed,
             capacity_file=str(capacity) if capacity is not None else None,
-            capacity_sha256=io.file_sha256(capacity) if capacity is not None else None,
+            capacity_sha256=self._capacity_sha256,
         )
 
     def start(self) -> None:
