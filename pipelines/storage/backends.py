@@ -269,13 +269,14 @@ _ARROW_OF_OID: dict[int, pa.DataType] = {
     1114: pa.timestamp("us"),
     1700: pa.float64(),
 }
-_READ_BACK = pa_csv.ConvertOptions(
-    strings_can_be_null=True,
+#: How PostgreSQL's CSV reads back (with the query's column types added per query).
+_READ_BACK: dict[str, Any] = {
+    "strings_can_be_null": True,
     # PostgreSQL's CSV writes NULL unquoted and the empty string as "".
-    quoted_strings_can_be_null=False,
-    true_values=["t"],
-    false_values=["f"],
-)
+    "quoted_strings_can_be_null": False,
+    "true_values": ["t"],
+    "false_values": ["f"],
+}
 _WRITE = pa_csv.WriteOptions(include_header=False, quoting_style="all_valid")
 #: Advisory lock key held while creating the schema (any constant shared by every gcrisk).
 _SCHEMA_LOCK = 0x6763_7269_736B
@@ -342,13 +343,7 @@ class PostgresBackend:
         if not buffer.tell():
             return schema.empty_table()
         buffer.seek(0)
-        options = pa_csv.ConvertOptions(
-            column_types=schema,
-            strings_can_be_null=_READ_BACK.strings_can_be_null,
-            quoted_strings_can_be_null=_READ_BACK.quoted_strings_can_be_null,
-            true_values=_READ_BACK.true_values,
-            false_values=_READ_BACK.false_values,
-        )
+        options = pa_csv.ConvertOptions(column_types=schema, **_READ_BACK)
         read = pa_csv.ReadOptions(column_names=schema.names, block_size=1 << 24)
         return pa_csv.read_csv(buffer, read_options=read, convert_options=options)
 

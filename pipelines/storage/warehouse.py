@@ -249,21 +249,19 @@ class Warehouse:
         )
 
     def _has_table(self, name: str) -> bool:
-        return bool(
-            self.backend.rows(
-                "SELECT count(*) FROM information_schema.tables "
-                "WHERE table_name = ? AND table_schema = current_schema()",
-                [name],
-            )[0][0]
-        )
+        return self._tables_present([name]) == 1
 
     def _has_every_table(self) -> bool:
-        marks = ", ".join("?" * len(TABLES))
+        return self._tables_present(TABLES) == len(TABLES)
+
+    def _tables_present(self, names: Sequence[str]) -> int:
+        """How many of `names` are tables (or views) of the warehouse's schema."""
+        marks = ", ".join("?" * len(names))
         sql = (
             "SELECT count(*) FROM information_schema.tables "  # noqa: S608 (placeholders only)
             f"WHERE table_schema = current_schema() AND table_name IN ({marks})"
         )
-        return bool(self.backend.rows(sql, list(TABLES))[0][0] == len(TABLES))
+        return int(self.backend.rows(sql, names)[0][0])
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self.backend)
