@@ -160,3 +160,15 @@ def valid_scores(declarations: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
         }
     )
     return _canonical(frame, SCORE_COLUMNS)
+
+
+def known_before(
+    declarations: pd.DataFrame, inspections: pd.DataFrame, cutoff: pd.Timestamp
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The declarations dated before `cutoff`, and the results of those known by then."""
+    history = declarations[declarations["declaration_date"] < cutoff]
+    known = inspections[
+        (inspections["inspection_date"] < cutoff)
+        & inspections["declaration_id"].isin(history["declaration_id"])
+    ]
+    return history, known

@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.factories import known_before
+
 CUTOFF = datetime.date(2024, 8, 1)
 BROKEN_ROW = 3
 
@@ -79,14 +81,11 @@ def build_world(home: Path, folder: Path, env: Mapping[str, str]) -> World:
 
 def _history(world: Path, cutoff: datetime.date) -> dict[str, Path]:
     """The declarations before `cutoff` and the inspection results known by then, as files."""
-    declarations = pd.read_parquet(world / "declarations.parquet")
-    inspections = pd.read_parquet(world / "inspections.parquet")
-    before = pd.Timestamp(cutoff)
-    history = declarations[declarations["declaration_date"] < before]
-    known = inspections[
-        (inspections["inspection_date"] < before)
-        & inspections["declaration_id"].isin(history["declaration_id"])
-    ]
+    history, known = known_before(
+        pd.read_parquet(world / "declarations.parquet"),
+        pd.read_parquet(world / "inspections.parquet"),
+        pd.Timestamp(cutoff),
+    )
     files = {"declarations": world / "history.parquet", "inspections": world / "known.parquet"}
     history.to_parquet(files["declarations"])
     known.to_parquet(files["inspections"])

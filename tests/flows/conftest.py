@@ -110,11 +110,41 @@ def register_champion(home: Path, declarations: pd.DataFrame, inspections: pd.Da
     return version
 
 
+def home_with_history(
+    folder: Path,
+    declarations: pd.DataFrame,
+    inspections: pd.DataFrame,
+    cutoff: pd.Timestamp,
+    *,
+    pseudonym_key: str | None,
+) -> tuple[Path, pd.DataFrame, pd.DataFrame]:
+    """`folder/home` with the history known before `cutoff` ingested (as `gcrisk ingest`
+    does, pseudonymised under `pseudonym_key` if given) and a champion trained on it; the home,
+    and that history (declarations, known results) as they were given."""
+    from pipelines.flows.ingest import IngestConfig, ingest_flow
+    from pipelines.runtime import run_flow
+    from tests.factories import known_before
+
+    history, known = known_before(declarations, inspections, cutoff)
+    history.to_parquet(folder / "history.parquet")
+    known.to_parquet(folder / "known.parquet")
+    home = folder / "home"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GCRISK_HOME", str(home))
+        if pseudonym_key is None:
+            patch.delenv("GCRISK_PSEUDONYM_KEY", raising=False)
+        else:
+            patch.setenv("GCRISK_PSEUDONYM_KEY", pseudonym_key)
+        for kind, name in (("declarations", "history"), ("inspections", "known")):
+            config = IngestConfig(file=folder / f"{name}.parquet", kind=kind, today=WORLD_TODAY)
+            run_flow(ingest_flow, config)
+        register_champion(home, history, known)
+    return home, history, known
+
+
 @pytest.fixture(scope="session")
 def scoring_world(tmp_path_factory: pytest.TempPathFactory) -> ScoringWorld:
     """Simulate once, ingest the history known before CUTOFF, register a champion."""
-    from pipelines.flows.ingest import IngestConfig, ingest_flow
-    from pipelines.runtime import run_flow
     from simulation import WorldConfig, simulate
 
     folder = tmp_path_factory.mktemp("scoring-world")
@@ -122,21 +152,9 @@ def scoring_world(tmp_path_factory: pytest.TempPathFactory) -> ScoringWorld:
     declarations, inspections = world.declarations, world.inspections
     dates = declarations["declaration_date"]
     cutoff, middle = pd.Timestamp(CUTOFF), pd.Timestamp(MIDMONTH)
-    history = declarations[dates < cutoff]
-    known = inspections[
-        (inspections["inspection_date"] < cutoff)
-        & inspections["declaration_id"].isin(history["declaration_id"])
-    ]
-    history.to_parquet(folder / "history.parquet")
-    known.to_parquet(folder / "known.parquet")
-    template = folder / "home"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GCRISK_HOME", str(template))
-        patch.delenv("GCRISK_PSEUDONYM_KEY", raising=False)
-        for kind, name in (("declarations", "history"), ("inspections", "known")):
-            config = IngestConfig(file=folder / f"{name}.parquet", kind=kind, today=WORLD_TODAY)
-            run_flow(ingest_flow, config)
-        register_champion(template, history, known)
+    template, _, _ = home_with_history(
+        folder, declarations, inspections, cutoff, pseudonym_key=None
+    )
     return ScoringWorld(
         template=template,
         first_half=declarations[(dates >= cutoff) & (dates < middle)].reset_index(drop=True),

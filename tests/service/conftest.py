@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.flows.conftest import register_champion
+from tests.flows.conftest import home_with_history
 
 WORLD = {
     "declarations": 12_000,
@@ -72,29 +72,15 @@ def settings_for(home: Path, **overrides: Any) -> Any:
 @pytest.fixture(scope="session")
 def service_world(tmp_path_factory: pytest.TempPathFactory) -> ServiceWorld:
     """Simulate, ingest the history before CUTOFF (pseudonymised), register a champion."""
-    from pipelines.flows.ingest import IngestConfig, ingest_flow
-    from pipelines.runtime import run_flow
     from simulation import WorldConfig, simulate
 
     folder = tmp_path_factory.mktemp("service-world")
     world = simulate(WorldConfig(**WORLD))
     declarations, inspections = world.declarations, world.inspections
     cutoff = pd.Timestamp(CUTOFF)
-    history = declarations[declarations["declaration_date"] < cutoff]
-    known = inspections[
-        (inspections["inspection_date"] < cutoff)
-        & inspections["declaration_id"].isin(history["declaration_id"])
-    ]
-    history.to_parquet(folder / "history.parquet")
-    known.to_parquet(folder / "known.parquet")
-    template = folder / "home"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GCRISK_HOME", str(template))
-        patch.setenv("GCRISK_PSEUDONYM_KEY", PSEUDONYM_KEY)
-        for kind, name in (("declarations", "history"), ("inspections", "known")):
-            config = IngestConfig(file=folder / f"{name}.parquet", kind=kind, today=WORLD_TODAY)
-            run_flow(ingest_flow, config)
-        register_champion(template, history, known)
+    template, history, known = home_with_history(
+        folder, declarations, inspections, cutoff, pseudonym_key=PSEUDONYM_KEY
+    )
     later = declarations[declarations["declaration_date"] >= cutoff].reset_index(drop=True)
     return ServiceWorld(template, history, known, later)
 
