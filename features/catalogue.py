@@ -9,7 +9,7 @@ features (raw columns such as `transit_countries` fill in the details when prese
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -274,8 +274,18 @@ def families() -> dict[str, list[str]]:
 
 
 class _Context(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "?"
+    """A row's fields for a sentence template; derived fields are made only when the template
+    names them (formatting the HS code three ways for every sentence was most of its cost)."""
+
+    def __init__(self, row: Mapping[str, Any], derived: Mapping[str, Callable[[], Any]]) -> None:
+        super().__init__(row)
+        for key in derived:  # a derived field wins over a row field of the same name
+            self.pop(key, None)
+        self._derived = derived
+
+    def __missing__(self, key: str) -> Any:
+        make = self._derived.get(key)
+        return "?" if make is None else make()
 
 
 def _code(row: Mapping[str, Any], digits: int) -> str:
@@ -289,6 +299,25 @@ def _code(row: Mapping[str, Any], digits: int) -> str:
     if len(declared) == 6 and declared != text:
         return f"{declared[:4]}.{declared[4:]} (HS 2017, read as HS 2022 {text[:4]}.{text[4:]})"
     return f"{text[:4]}.{text[4:]}"
+
+
+def _derived_fields(row: Mapping[str, Any], value: Any) -> dict[str, Callable[[], Any]]:
+    """The fields templates may name beyond the row's own, each made on demand."""
+
+    def transit() -> str:
+        countries = str(row.get("transit_countries", "") or "").replace("|", ", ")
+        return countries or str(row.get("consignment_country", "") or "none declared")
+
+    return {
+        "pct": lambda: float(value) * 100,
+        "hs6_code": lambda: _code(row, 6),
+        "heading_code": lambda: _code(row, 4),
+        "chapter_code": lambda: _code(row, 2),
+        "transit": transit,
+        "origin": lambda: row.get("origin_country", "?"),
+        "destination": lambda: row.get("destination_country", "?"),
+        "consignment": lambda: row.get("consignment_country", "?"),
+    }
 
 
 def is_missing(value: Any) -> bool:
@@ -310,19 +339,8 @@ def sentence(
     value: Any = row.get(name)
     if is_missing(value):
         return f"{entry.meaning}: not known (too little history or no data)"
-    context = _Context(row)
-    transit = str(row.get("transit_countries", "") or "").replace("|", ", ")
-    context.update(
-        value=value,
-        pct=float(value) * 100,
-        hs6_code=_code(row, 6),
-        heading_code=_code(row, 4),
-        chapter_code=_code(row, 2),
-        transit=transit or str(row.get("consignment_country", "") or "none declared"),
-        origin=row.get("origin_country", "?"),
-        destination=row.get("destination_country", "?"),
-        consignment=row.get("consignment_country", "?"),
-    )
+    context = _Context(row, _derived_fields(row, value))
+    context["value"] = value
     context.update(extra or {})
     if template is None:
         template = entry.template

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from features.catalogue import CATALOGUE, is_missing, sentence
+from features.catalogue import CATALOGUE, feature, is_missing, sentence
 
 STRONG, MEDIUM, WEAK = 3, 2, 1
 Test = Callable[[Any], bool]
@@ -156,7 +156,7 @@ def describe(name: str, row: Mapping[str, Any]) -> str:
     """The risk reason of one feature in `row` (declaration + features), or "" if its value is
     not a risk indicator (KeyError names an uncatalogued feature)."""
     if not is_indicator(name, row):
-        sentence(name, row)  # an uncatalogued name fails here, as everywhere else
+        feature(name)  # an uncatalogued name fails here, as everywhere else
         return ""
     template = INDICATORS[name].template
     if template is None:

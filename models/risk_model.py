@@ -6,7 +6,8 @@ MLflow, shipped to a cluster worker as a string, and loaded without pickles.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from data_contracts.schemas import RISK_CATEGORIES
+from models.compiled import CompiledBooster, compile_booster
 from models.monitoring import FeatureReference
 
 #: Training target meaning "a violation of any category" (for sources without categories).
@@ -61,6 +63,19 @@ class Matrix:
                 columns[name] = frame[name].astype("float64").to_numpy()
         return pd.DataFrame(columns, index=frame.index)
 
+    def array(self, frame: pd.DataFrame) -> np.ndarray:
+        """The matrix as one float64 array, what boosters predict from: categorical columns
+        as the codes of their training levels (unknown: NaN), as LightGBM maps a frame."""
+        x = np.empty((len(frame), len(self.feature_names)), dtype="float64")
+        for position, name in enumerate(self.feature_names):
+            if name in self.categories:
+                values = frame[name].astype("str")
+                codes = pd.Categorical(values, categories=self.categories[name]).codes
+                x[:, position] = np.where(codes < 0, np.nan, codes)
+            else:
+                x[:, position] = frame[name].to_numpy(dtype="float64", na_value=np.nan)
+        return x
+
 
 @dataclass(frozen=True)
 class CategoryModel:
@@ -71,15 +86,19 @@ class CategoryModel:
     slope: float = 1.0
     intercept: float = 0.0
     valid_average_precision: float | None = None
+    #: The booster as native code (`compiled`), used for margins of arrays when present.
+    native: CompiledBooster | None = field(default=None, compare=False, repr=False)
 
-    def margin(self, x: pd.DataFrame) -> np.ndarray:
+    def margin(self, x: pd.DataFrame | np.ndarray) -> np.ndarray:
         if self.booster is None:
             return np.zeros(len(x))
+        if self.native is not None and isinstance(x, np.ndarray):
+            return self.native.margin(x)
         return np.asarray(
             self.booster.predict(x, raw_score=True, num_iteration=self.booster.best_iteration)
         )
 
-    def probability(self, x: pd.DataFrame) -> np.ndarray:
+    def probability(self, x: pd.DataFrame | np.ndarray) -> np.ndarray:
         if self.booster is None:
             return np.full(len(x), self.base_rate)
         return 1.0 / (1.0 + np.exp(-(self.slope * self.margin(x) + self.intercept)))
@@ -88,7 +107,7 @@ class CategoryModel:
 class _Untrained:
     """Stands in for a risk category the model was not trained for: probability 0."""
 
-    def probability(self, x: pd.DataFrame) -> np.ndarray:
+    def probability(self, x: pd.DataFrame | np.ndarray) -> np.ndarray:
         return np.zeros(len(x))
 
 
@@ -113,7 +132,7 @@ class RiskModel:
     def predict(self, features: pd.DataFrame) -> pd.DataFrame:
         """`p_waste`, `p_ods`, `p_wildlife` (0 for a category not trained), `p_<target>` for
         every other trained target, and `risk_score` = P(at least one)."""
-        x = self.matrix.transform(features)
+        x = self.matrix.array(features)
         untrained = _Untrained()
         probabilities = {
             f"p_{name}": self.models.get(name, untrained).probability(x)
@@ -127,13 +146,24 @@ class RiskModel:
         model = self.models.get(category)
         if model is None or model.booster is None:
             return pd.DataFrame(0.0, index=features.index, columns=self.feature_names)
-        x = self.matrix.transform(features)
+        x = self.matrix.array(features)
         values = model.booster.predict(
             x, pred_contrib=True, num_iteration=model.booster.best_iteration
         )
         return pd.DataFrame(
             np.asarray(values)[:, :-1], index=features.index, columns=self.feature_names
         )
+
+    def compiled(self, cache: Path) -> RiskModel:
+        """The same model with its boosters compiled to native code (`models.compiled`),
+        cached in the folder `cache`; probabilities are unchanged."""
+        models = {
+            name: model
+            if model.booster is None
+            else replace(model, native=compile_booster(model.booster, cache))
+            for name, model in self.models.items()
+        }
+        return replace(self, models=models)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; boosters as LightGBM model text."""

@@ -314,9 +314,13 @@ def fired_ids(fired: pd.DataFrame) -> pd.Series:
 
 def fired_counts(fired: pd.Series) -> dict[str, int]:
     """Rows per profile id, by id, from pipe-joined ids ('' or missing when none fired)."""
-    ids = fired.fillna("").astype("str").str.split("|").explode()
-    counts = ids[ids != ""].value_counts().sort_index()
-    return {str(k): int(v) for k, v in counts.items()}
+    counts: dict[str, int] = {}
+    # Few distinct combinations: split those, not every row (a million splits took seconds).
+    for joined, rows in fired.fillna("").astype("str").value_counts().items():
+        for profile_id in str(joined).split("|"):
+            if profile_id:
+                counts[profile_id] = counts.get(profile_id, 0) + int(rows)
+    return dict(sorted(counts.items()))
 
 
 def _evaluate(node: Clause | Group, frame: pd.DataFrame) -> pd.Series:

@@ -36,12 +36,14 @@ class TrainConfig(BaseModel):
     valid_days: int = Field(default=120, gt=0, description="Last days held out for stopping")
     gap_days: int = Field(default=14, ge=0, description="Gap before validation for late results")
     num_boost_round: int = 600
-    learning_rate: float = 0.05
+    # 0.1 rather than 0.05: a third fewer trees (so a third less predict time) at the same
+    # quality over five worlds; 0.2 lost 2.6 points of PR-AUC (benchmarks.lean_models).
+    learning_rate: float = 0.1
     num_leaves: int = 15
     min_data_in_leaf: int = 40
     feature_fraction: float = 0.8
     lambda_l2: float = 5.0
-    early_stopping_rounds: int = 150
+    early_stopping_rounds: int = 75
     stopping_metric: Literal["binary_logloss", "average_precision"] = Field(
         default="binary_logloss",
         description="Validation metric for early stopping (weighted average precision over a "

@@ -1,8 +1,9 @@
 """Batch scoring on a Dask cluster with the same pure phases as `models.scoring.score_batch`.
 
 Only this module knows about Dask dataframes. Each partition builds its features
-(`build_scoring_features`) and runs `predict_and_flag` (the model rebuilt from
-`RiskModel.to_dict()`, boosters as LightGBM model text, and the profiles); the client then
+(`build_scoring_features`) and runs `predict_and_flag` (the model, sent once to every worker:
+its boosters travel as model text, compiled ones load their native code on the worker or
+compile it there, `models.compiled`); the client then
 collects only the selection pool and runs `assign_lanes` once over the whole batch, so capacity is
 a global top-k exactly as in pandas (never per-partition quotas). `explain_flagged` runs on the
 workers for the red and yellow rows only, and `assemble` builds the table. Feature drift (PSI
@@ -76,14 +77,10 @@ def _features(batch: pd.DataFrame, snapshots: Snapshots) -> pd.DataFrame:
     return features.assign(customs_office=offices.reindex(features["declaration_id"]).to_numpy())
 
 
-def _model(spec: dict[str, Any] | None) -> RiskModel | None:
-    return RiskModel.from_dict(spec) if spec is not None else None
-
-
 def score_and_count(
     batch: pd.DataFrame,
     snapshots: Snapshots,
-    model_spec: dict[str, Any] | None,
+    model: RiskModel | None,
     profiles: ProfileSet,
     shadow: ProfileSet,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -92,7 +89,6 @@ def score_and_count(
     `rows`; empty without one): the features are built once for both."""
     # Dask may hand over text as NA-valued strings; the feature functions expect canonical dtypes.
     features = _features(canonical_partition(batch), snapshots)
-    model = _model(model_spec)
     probabilities, pool, fired = predict_and_flag(features, model, profiles)
     scores = pd.concat(
         [row_scores(features, probabilities, fired, shadow), pool.add_prefix(POOL_PREFIX)],
@@ -106,7 +102,7 @@ def reasons_partition(
     batch: pd.DataFrame,
     flagged: pd.Index,
     snapshots: Snapshots,
-    model_spec: dict[str, Any] | None,
+    model: RiskModel | None,
     profiles: ProfileSet,
     describe: Describe,
 ) -> pd.DataFrame:
@@ -117,7 +113,6 @@ def reasons_partition(
             {"reasons": "str"}
         )
     features = _features(rows, snapshots).reset_index(drop=True)
-    model = _model(model_spec)
     probabilities, _, fired = predict_and_flag(features, model, profiles)
     every_row = np.ones(len(features), dtype=bool)
     reasons = explain_flagged(
@@ -191,16 +186,15 @@ def score_partitioned(
     import dask.dataframe as dd
 
     frame = _as_dask(batch, npartitions=npartitions)
-    spec = model.to_dict() if model is not None else None
     # Big inputs go to every worker once, not once per task. Keys are unique (hash=False): with
     # content keys, scattering the same inputs again shares their key, and releasing one set of
     # futures drops the data under the other.
-    snapshots_f, spec_f = client.scatter([snapshots, spec], broadcast=True, hash=False)
+    snapshots_f, model_f = client.scatter([snapshots, model], broadcast=True, hash=False)
     sample = frame.partitions[0].head(2, compute=True)
-    meta = score_and_count(sample, snapshots, spec, profiles, shadow)[0].iloc[:0]
+    meta = score_and_count(sample, snapshots, model, profiles, shadow)[0].iloc[:0]
     # One pass per partition gives its scores and its drift bin counts, kept on the workers.
     passes = [
-        dask.delayed(score_and_count, nout=2)(part, snapshots_f, spec_f, profiles, shadow)
+        dask.delayed(score_and_count, nout=2)(part, snapshots_f, model_f, profiles, shadow)
         for part in frame.to_delayed()
     ]
     kept = client.persist([*(scores for scores, _ in passes), *(counts for _, counts in passes)])
@@ -215,7 +209,7 @@ def score_partitioned(
     [flagged_f] = client.scatter([flagged], broadcast=True, hash=False)
     reasons_meta = pd.DataFrame({"declaration_id": [], "reasons": []}).astype("str")
     reasons = frame.map_partitions(
-        reasons_partition, flagged_f, snapshots_f, spec_f, profiles, describe, meta=reasons_meta
+        reasons_partition, flagged_f, snapshots_f, model_f, profiles, describe, meta=reasons_meta
     ).compute()
     scored = partial.drop(columns=pooled).compute().reset_index(drop=True)
     by_id = reasons.set_index("declaration_id")["reasons"]

@@ -249,7 +249,23 @@ def load_champion(settings: Settings) -> Champion:
             "rate), so it selects nothing"
         )
     )
-    return Champion(loaded.model, loaded.version, fingerprint, banner)
+    return Champion(
+        native(loaded.model, settings.home / "compiled"), loaded.version, fingerprint, banner
+    )
+
+
+def native(model: RiskModel, cache: Path) -> RiskModel:
+    """`model` with its boosters compiled to native code, cached in `cache` (the same
+    probabilities, faster); LightGBM's own predict when they cannot be compiled here."""
+    try:
+        return model.compiled(cache)
+    except Exception as error:  # a missing compiler or an unwritable cache must not stop a job
+        logging.getLogger(__name__).warning(
+            "the champion's boosters were not compiled (%s: %s); LightGBM predicts",
+            type(error).__name__,
+            error,
+        )
+        return model
 
 
 def _fallback(why: str) -> str:
