@@ -28,6 +28,9 @@ def promote_version(
         previous = last.previous if last is not None and last.version == version else None
     tracking.set_alias(client, tracking.CHAMPION, version)
     promotion = tracking.record_promotion(client, version, by=by, reason=reason, previous=previous)
+    # Compiled now, so the next batch or service start loads the native code.
+    model = tracking.load_risk_model(client, version=version).model
+    tracking.native(model, settings.home / "compiled")
     get_logger().info("champion: version %s (was %s): %s", version, previous, reason)
     return promotion, current == version
 

@@ -300,6 +300,8 @@ def log_training_run(
         tracking.set_alias(client, tracking.CHALLENGER, version)
         if promoted:
             tracking.set_alias(client, tracking.CHAMPION, version)
+            # Compiled now, so the next batch or service start loads the native code.
+            tracking.native(registered.model if registered else model, settings.home / "compiled")
             tracking.record_promotion(
                 client,
                 version,
