@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.explain import Attribution, merge_reasons, model_reasons, path_contributions
+from models.explain import (
+    Attribution,
+    merge_reasons,
+    model_reasons,
+    path_contributions,
+    row_records,
+)
 from models.risk_model import CategoryModel, Matrix, RiskModel
 
 NAMES = ["a", "b", "c", "d", "e"]
@@ -144,3 +150,21 @@ def test_path_attribution_reasons_follow_the_path_contributions(
         values = paths.loc[row_id].sort_values(ascending=False, kind="stable")
         expected = [describe(name, features.loc[row_id]) for name in values[values > 0].index[:3]]
         assert reasons.at[row_id] == expected
+
+
+def test_row_records_are_what_pandas_gives_row_by_row() -> None:
+    frame = pd.DataFrame(
+        {
+            "number": [1.5, np.nan, 3.0],
+            "count": pd.array([1, None, 3], dtype="Int64"),
+            "flag": [True, False, True],
+            "text": pd.array(["a", None, "c"], dtype="str"),
+            "day": pd.to_datetime(["2025-01-01", None, "2025-01-03"]),
+            "whole": [1, 2, 3],
+        }
+    )
+    records, expected = row_records(frame), frame.to_dict(orient="records")
+    assert [list(map(type, r.values())) for r in records] == [
+        list(map(type, r.values())) for r in expected
+    ]
+    assert str(records) == str(expected)
