@@ -105,10 +105,14 @@ def _inputs(work: Path) -> dict[str, Any]:
     from models.selection import SelectionConfig
     from pipelines.settings import Settings
     from pipelines.storage.profiles import load_unit_profiles
+    from pipelines.storage.tracking import native
 
     with (work / "snapshots.pkl").open("rb") as handle:
         snapshots = pickle.load(handle)  # our own cache file
-    model = RiskModel.from_dict(json.loads((work / "model.json").read_text()))
+    # Compiled as `gcrisk score` loads a champion (cached in the work folder after the first).
+    model = native(
+        RiskModel.from_dict(json.loads((work / "model.json").read_text())), work / "compiled"
+    )
     scored_at = pd.Timestamp("2024-09-01")
     return {
         "snapshots": snapshots,
