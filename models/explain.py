@@ -20,9 +20,11 @@ features a split's subtree uses, paths give it to the splits on the row's own wa
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any, Literal
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import scipy.sparse as sparse
@@ -154,7 +156,7 @@ def path_contributions(model: RiskModel, features: pd.DataFrame, category: str) 
     booster = model.models[category].booster
     if booster is None:
         return pd.DataFrame(0.0, index=features.index, columns=model.feature_names)
-    table, offsets = _path_table(booster.dump_model(), len(model.feature_names))
+    table, offsets = _path_table_of(booster, len(model.feature_names))
     x = model.matrix.array(features)
     parts = []
     for start in range(0, len(x), _CHUNK_ROWS):
@@ -173,6 +175,19 @@ def path_contributions(model: RiskModel, features: pd.DataFrame, category: str) 
         parts.append((reached @ table).toarray())
     values = np.vstack(parts) if parts else np.zeros((0, len(model.feature_names)))
     return pd.DataFrame(values, index=features.index, columns=model.feature_names)
+
+
+#: Each booster's path table, made once (dumping a booster of hundreds of trees takes tens of
+#: milliseconds: the service would pay it on every flagged request).
+_PATH_TABLES: weakref.WeakKeyDictionary[lgb.Booster, tuple[sparse.csr_matrix, np.ndarray]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _path_table_of(booster: lgb.Booster, n_features: int) -> tuple[sparse.csr_matrix, np.ndarray]:
+    if booster not in _PATH_TABLES:
+        _PATH_TABLES[booster] = _path_table(booster.dump_model(), n_features)
+    return _PATH_TABLES[booster]
 
 
 def _path_table(dump: dict[str, Any], n_features: int) -> tuple[sparse.csr_matrix, np.ndarray]:
