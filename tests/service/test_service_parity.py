@@ -36,7 +36,8 @@ def test_fast_features_equal_the_batch_features(
 def test_same_risks_and_lanes_as_batch_at_the_same_thresholds(
     service: Service, service_world: ServiceWorld
 ) -> None:
-    from models.scoring import predict_and_flag
+    from features import describe
+    from models.scoring import FLAGGED_LANES, explain_flagged, predict_and_flag
     from pipelines.service.selection import Thresholds, lanes_at
     from pipelines.steps.scoring import score_features, scoring_inputs
 
@@ -56,7 +57,8 @@ def test_same_risks_and_lanes_as_batch_at_the_same_thresholds(
     )
     assert online["rules_fired"].tolist() == fired.tolist()
     # Each row's lanes at the thresholds the service used for it (one pseudo-office per row).
-    _, pool, _ = predict_and_flag(features, scorer.champion.model, scorer.profiles.selecting)
+    model, profiles = scorer.champion.model, scorer.profiles.selecting
+    probabilities, pool, fired = predict_and_flag(features, model, profiles)
     pool = pool.assign(customs_office=[str(i) for i in range(len(pool))])
     thresholds = {
         str(i): Thresholds(
@@ -72,6 +74,14 @@ def test_same_risks_and_lanes_as_batch_at_the_same_thresholds(
     for column in ("lane", "selected", "selection_reason", "draw"):
         assert online[column].tolist() == at_thresholds[column].tolist(), column
     assert set(online["lane"]) > {"green"}  # something was flagged, so lanes were compared
+    # The flagged rows' reasons are those the batch path gives the same rows.
+    flagged = online["lane"].isin(FLAGGED_LANES).to_numpy()
+    reasons = explain_flagged(
+        features, fired, probabilities, flagged, model=model, profiles=profiles, describe=describe
+    )
+    expected = [[part for part in text.split("; ") if part] for text in reasons]
+    assert online["reasons"].tolist() == expected
+    assert all(online.loc[flagged, "reasons"].map(len))  # every flagged row was explained
 
 
 def test_decisions_reach_the_record_under_their_ids(
