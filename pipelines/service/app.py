@@ -32,6 +32,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from data_contracts.privacy import pseudonymise
 from data_contracts.records import declaration_frame, declaration_model
@@ -328,18 +329,39 @@ def _access_log(app: FastAPI) -> None:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
+    app.add_middleware(_AccessLog, logger=logger)
 
-    @app.middleware("http")
-    async def log_request(request: Request, call_next: Any) -> Any:
+
+class _AccessLog:
+    """The access log as plain ASGI middleware (Starlette's `BaseHTTPMiddleware` runs each
+    request in an extra task with memory streams: milliseconds on a one-row request)."""
+
+    def __init__(self, app: ASGIApp, *, logger: logging.Logger) -> None:
+        self.app, self.logger = app, logger
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        line = {
-            "method": request.method,
-            "path": request.url.path,
-            "status": response.status_code,
-            "ms": round((time.perf_counter() - started) * 1000, 2),
-            "rows": getattr(request.state, "rows", 0),
-            "key_id": getattr(request.state, "key_id", None),
-        }
-        logger.info(json.dumps(line))
-        return response
+        state = scope.setdefault("state", {})  # what the endpoint sets on `request.state`
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            line = {
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+                "rows": state.get("rows", 0),
+                "key_id": state.get("key_id"),
+            }
+            self.logger.info(json.dumps(line))
