@@ -114,6 +114,9 @@ class DescriptionMismatch(BaseEstimator, TransformerMixin):
         self.chapter_counts_ = (to_chapter @ self.heading_counts_).tocsr()
         self.chapter_weights_ = to_chapter @ self.heading_weights_
         self.n_declarations_ = n_declarations
+        # Smoothed once per fit, not per scored batch (a fixed cost of every service request).
+        self.chapter_theta_ = smoothed(self.chapter_counts_, self.alpha)
+        self.heading_theta_ = smoothed(self.heading_counts_, self.alpha)
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -136,10 +139,10 @@ class DescriptionMismatch(BaseEstimator, TransformerMixin):
         if self.n_declarations_ < self.min_declarations:  # too little history to judge
             return np.full((matrix.shape[0], len(MISMATCH_COLUMNS)), np.nan)
         matrix, used = compact_columns(matrix)
-        chapter_part, chapter_base = smoothed(self.chapter_counts_, self.alpha)
+        chapter_part, chapter_base = self.chapter_theta_
         joint = log_joint(matrix, (chapter_part[:, used], chapter_base), self.chapter_weights_)
         p_chapter = probability_of(joint, class_index(self.chapters_, headings // 100))
-        heading_part, heading_base = smoothed(self.heading_counts_, self.alpha)
+        heading_part, heading_base = self.heading_theta_
         p_heading = grouped_probability(
             matrix,
             (heading_part[:, used], heading_base),

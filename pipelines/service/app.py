@@ -28,7 +28,7 @@ from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import FastAPI, Request, Security
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -269,11 +269,13 @@ def _score_rows(
     batch = pseudonymise(batch, key) if key is not None else batch
     scores = scorer.score(batch)
     run_id = recorder.record(scores, live.template(scorer))
-    return ScoreResponse(
+    response = ScoreResponse(
         model_version=scorer.model_version,
         as_of=scorer.state.as_of.date().isoformat(),
         results=[_result(row, run_id) for row in scores.to_dict(orient="records")],
     )
+    # Serialised here, once: returned as a model, FastAPI would dump, validate and dump it again.
+    return Response(response.model_dump_json(), media_type="application/json")
 
 
 def _batch_problems(batch: pd.DataFrame, scorer: Scorer) -> JSONResponse | None:
