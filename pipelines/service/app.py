@@ -37,9 +37,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from data_contracts.privacy import pseudonymise
 from data_contracts.records import declaration_frame, declaration_model
 from pipelines.service.auth import KEY_HEADER, key_id_for, parse_keys
+from pipelines.service.coalesce import Coalescer
 from pipelines.service.live import LiveScorer
 from pipelines.service.recorder import DecisionRecorder, decision_id
-from pipelines.service.scorer import Scorer
+from pipelines.service.scorer import Scorer, score_together
 from pipelines.settings import Settings
 from pipelines.steps.scoring import read_capacity
 
@@ -137,6 +138,7 @@ class _Contract:
 def _routes(app: FastAPI, settings: Settings, keys: Any, contract: _Contract) -> None:
     live: LiveScorer = app.state.live
     recorder: DecisionRecorder = app.state.recorder
+    coalescer = Coalescer(score_together)  # requests waiting together are scored together
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -193,7 +195,7 @@ def _routes(app: FastAPI, settings: Settings, keys: Any, contract: _Contract) ->
         scorer = live.current
         if scorer is None:
             return _problem(503, "the service is loading its champion and snapshots")
-        return _score_rows(rows, scorer, live, recorder, settings)
+        return _score_rows(rows, scorer, live, recorder, settings, coalescer)
 
 
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:
@@ -260,6 +262,7 @@ def _score_rows(
     live: LiveScorer,
     recorder: DecisionRecorder,
     settings: Settings,
+    coalescer: Coalescer[tuple[Scorer, pd.DataFrame], pd.DataFrame],
 ) -> Any:
     batch = declaration_frame(rows)
     refused = _batch_problems(batch, scorer)
@@ -267,7 +270,7 @@ def _score_rows(
         return refused
     key = settings.key_bytes()
     batch = pseudonymise(batch, key) if key is not None else batch
-    scores = scorer.score(batch)
+    scores = coalescer.submit((scorer, batch))
     run_id = recorder.record(scores, live.template(scorer))
     response = ScoreResponse(
         model_version=scorer.model_version,

@@ -14,8 +14,10 @@ phases as `score_batch`; only the lanes differ (online thresholds, see `selectio
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from features import describe
@@ -81,6 +83,23 @@ class Scorer:
             scored_at=pd.Timestamp(utc_now()),
         )
         return table.assign(**{name: lanes[name].to_numpy() for name in ONLINE_COLUMNS})
+
+
+def score_together(requests: Sequence[tuple[Scorer, pd.DataFrame]]) -> list[pd.DataFrame]:
+    """Each request's score table (`Scorer.score` of its batch); the requests on one scorer
+    are scored as one batch, then split (thresholds are then those of the batch)."""
+    tables: dict[int, pd.DataFrame] = {}
+    groups: dict[int, list[int]] = {}
+    for position, (scorer, _) in enumerate(requests):
+        groups.setdefault(id(scorer), []).append(position)
+    for positions in groups.values():
+        batches = [requests[position][1] for position in positions]
+        whole = batches[0] if len(batches) == 1 else pd.concat(batches, ignore_index=True)
+        table = requests[positions[0]][0].score(whole)
+        bounds = np.cumsum([0, *(len(batch) for batch in batches)])
+        for position, start, stop in zip(positions, bounds[:-1], bounds[1:], strict=True):
+            tables[position] = table.iloc[start:stop].reset_index(drop=True)
+    return [tables[position] for position in range(len(requests))]
 
 
 def make_scorer(

@@ -116,3 +116,19 @@ def test_decisions_reach_the_record_under_their_ids(
         assert row["selection_propensity"] == result["selection_propensity"]
     assert run is not None and run.batch_file == "gcrisk serve"
     assert run.model_fingerprint == service.app.state.live.current.champion.fingerprint
+
+
+def test_requests_scored_together_get_the_scores_they_get_alone(
+    service: Service, service_world: ServiceWorld
+) -> None:
+    from pipelines.service.scorer import score_together
+
+    batch = pseudonymise(_first_days(service_world, 60), PSEUDONYM_KEY.encode())
+    parts = [batch.iloc[:1], batch.iloc[1:25], batch.iloc[25:26], batch.iloc[26:]]
+    scorer = service.app.state.live.current
+    together = score_together([(scorer, part) for part in parts])
+    columns = ["declaration_id", "risk_score", "p_waste", "p_ods", "p_wildlife", "rules_fired"]
+    for part, table in zip(parts, together, strict=True):
+        alone = scorer.score(part)
+        pd.testing.assert_frame_equal(table[columns], alone[columns], check_exact=False, atol=1e-9)
+        assert table.index.tolist() == list(range(len(part)))
