@@ -14,6 +14,7 @@ import datetime
 from functools import cache
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import (
     AfterValidator,
@@ -26,14 +27,12 @@ from pydantic import (
 )
 
 from data_contracts import editions, reference
-from data_contracts.coercion import coerce_columns
 from data_contracts.schemas import (
     DECLARATION_COLUMNS,
     FLOWS,
     QUANTITY_UNITS,
     TRANSPORT_MODES,
     Column,
-    column_names,
 )
 
 HS_CODE_PATTERN = r"^[0-9]{6,10}$"
@@ -136,9 +135,27 @@ def declaration_model() -> type[BaseModel]:
 
 
 def declaration_frame(records: list[BaseModel]) -> pd.DataFrame:
-    """Validated records as a canonical declarations frame (the dtypes batch validation gives)."""
-    raw = pd.DataFrame(
-        [record.model_dump() for record in records], columns=column_names("declarations")
-    )
-    canonical, _ = coerce_columns(raw.astype(object), "declarations")
-    return canonical
+    """Validated records as a canonical declarations frame (the dtypes batch validation gives).
+
+    Column by column from the records' values: `coercion.coerce_columns` of the same rows
+    gives the same frame (tested), at a fraction of its cost on a few rows. The model has
+    stripped the text already; an empty text is missing, or "" in a nullable column, as there.
+    """
+    dumped = [record.model_dump() for record in records]
+    columns = {
+        column.name: _typed([row[column.name] for row in dumped], column)
+        for column in DECLARATION_COLUMNS
+    }
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(dumped)), copy=False)
+
+
+def _typed(values: list[Any], column: Column) -> Any:
+    """One column's validated values in its canonical dtype."""
+    if column.type == "string":
+        empty = "" if column.nullable else None
+        return pd.array([empty if v is None or v == "" else v for v in values], dtype="str")
+    if column.type == "date":
+        return np.array(values, dtype="datetime64[us]")
+    if column.type == "integer":
+        return pd.array(values, dtype="Int64")
+    return np.array([np.nan if v is None else v for v in values], dtype=float)

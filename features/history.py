@@ -15,6 +15,7 @@ first use of a permit by a trader, or an ODS/HFC import (its net kg, per country
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -298,13 +299,21 @@ def index_tables(tables: dict[str, pd.DataFrame]) -> StateLookup:
     return StateLookup(rows, columns)
 
 
-def lookup_states(prepared: pd.DataFrame, lookup: StateLookup) -> pd.DataFrame:
-    """The state columns `join_states` gives, from a `StateLookup` (same values and dtypes)."""
+def key_columns() -> tuple[str, ...]:
+    """The prepared columns that key some state (in `STATES` order, each once)."""
+    return tuple(dict.fromkeys(key for state in STATES for key in state.keys))
+
+
+def lookup_arrays(
+    keys: Mapping[str, Sequence[object]], lookup: StateLookup
+) -> dict[str, np.ndarray]:
+    """The state columns `join_states` gives (same values and dtypes), as arrays, for rows
+    given by the values of their key columns (`key_columns`)."""
     columns: dict[str, np.ndarray] = {}
     for state in STATES:
         index = lookup.rows[state.name]
-        keys = zip(*(prepared[key].tolist() for key in state.keys), strict=True)
-        position = np.array([index.get(key, -1) for key in keys], dtype=np.int64)
+        rows = zip(*(keys[key] for key in state.keys), strict=True)
+        position = np.array([index.get(key, -1) for key in rows], dtype=np.int64)
         found = position >= 0
         safe = np.maximum(position, 0)
         stored = lookup.columns[state.name]
@@ -317,4 +326,4 @@ def lookup_states(prepared: pd.DataFrame, lookup: StateLookup) -> pd.DataFrame:
             column = f"{state.name}__first_day"
             known = stored[column][safe] if len(index) else np.zeros(len(position))
             columns[column] = np.where(found, known.astype(float), np.nan)
-    return pd.DataFrame(columns)
+    return columns

@@ -114,6 +114,10 @@ class DescriptionMismatch(BaseEstimator, TransformerMixin):
         self.chapter_counts_ = (to_chapter @ self.heading_counts_).tocsr()
         self.chapter_weights_ = to_chapter @ self.heading_weights_
         self.n_declarations_ = n_declarations
+        # Smoothed once per fit, not per scored batch (a fixed cost of every service request),
+        # and by column: scoring takes the columns of the batch's words (`_columns`).
+        self.chapter_theta_ = _by_column(smoothed(self.chapter_counts_, self.alpha))
+        self.heading_theta_ = _by_column(smoothed(self.heading_counts_, self.alpha))
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -136,19 +140,31 @@ class DescriptionMismatch(BaseEstimator, TransformerMixin):
         if self.n_declarations_ < self.min_declarations:  # too little history to judge
             return np.full((matrix.shape[0], len(MISMATCH_COLUMNS)), np.nan)
         matrix, used = compact_columns(matrix)
-        chapter_part, chapter_base = smoothed(self.chapter_counts_, self.alpha)
-        joint = log_joint(matrix, (chapter_part[:, used], chapter_base), self.chapter_weights_)
+        chapter_part, chapter_base = self.chapter_theta_
+        joint = log_joint(
+            matrix, (_columns(chapter_part, used), chapter_base), self.chapter_weights_
+        )
         p_chapter = probability_of(joint, class_index(self.chapters_, headings // 100))
-        heading_part, heading_base = smoothed(self.heading_counts_, self.alpha)
+        heading_part, heading_base = self.heading_theta_
         p_heading = grouped_probability(
             matrix,
-            (heading_part[:, used], heading_base),
+            (_columns(heading_part, used), heading_base),
             self.heading_weights_,
             self.headings_ // 100,
             headings // 100,
             class_index(self.headings_, headings),
         )
         return np.column_stack([1.0 - p_chapter, 1.0 - p_chapter * p_heading])
+
+
+def _by_column(theta: tuple[sp.csr_matrix, np.ndarray]) -> tuple[sp.csc_matrix, np.ndarray]:
+    return theta[0].tocsc(), theta[1]
+
+
+def _columns(part: sp.csc_matrix, used: np.ndarray) -> sp.csr_matrix:
+    """The columns `used` (sorted) of a class x feature matrix, as the CSR matrix slicing its
+    CSR form gives (same values, same sorted indices), without a pass over every row."""
+    return part[:, used].tocsr()
 
 
 def rolling_mismatch(prepared: pd.DataFrame, model: DescriptionMismatch) -> np.ndarray:

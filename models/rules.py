@@ -61,6 +61,19 @@ _COMPARISONS: dict[str, Callable[[pd.Series, Any], pd.Series]] = {
     "is_null": lambda s, v: s.isna(),
     "not_null": lambda s, v: s.notna(),
 }
+#: The same comparisons on the numpy array of a bool, integer or float column (no missing
+#: values but NaN) and a numeric value: what pandas computes for them, without a Series per
+#: clause. `in`, `not_in` (pandas' `isin` matches NaN, numpy's does not) and the null tests stay
+#: with pandas.
+_ARRAY_COMPARISONS: dict[str, Callable[[np.ndarray, Any], np.ndarray]] = {
+    "eq": lambda a, v: a == v,
+    "ne": lambda a, v: a != v,
+    "lt": lambda a, v: a < v,
+    "le": lambda a, v: a <= v,
+    "gt": lambda a, v: a > v,
+    "ge": lambda a, v: a >= v,
+    "between": lambda a, v: (a >= v[0]) & (a <= v[1]),
+}
 
 
 _CLAUSE_KEYS = frozenset({"field", "op", "value"})
@@ -291,15 +304,15 @@ def fire(
     yet, or no longer, valid for).
     """
     fired = {}
-    dates = features[date_column]
+    columns = _Columns(features)
+    dates = features[date_column].to_numpy() if windowed and profiles.profiles else None
     for profile in profiles.profiles:
-        hit = _evaluate(profile.tree, features)
-        in_force = pd.Series(True, index=features.index)
-        if windowed:
-            in_force &= dates >= pd.Timestamp(profile.valid_from)
+        hit = _evaluate(profile.tree, columns)
+        if dates is not None:
+            hit = hit & (dates >= np.datetime64(profile.valid_from))
             if profile.valid_to is not None:
-                in_force &= dates <= pd.Timestamp(profile.valid_to)
-        fired[profile.id] = (hit & in_force).to_numpy(dtype=bool)
+                hit = hit & (dates <= np.datetime64(profile.valid_to))
+        fired[profile.id] = np.asarray(hit, dtype=bool)
     return pd.DataFrame(fired, index=features.index, columns=profiles.ids)
 
 
@@ -323,13 +336,38 @@ def fired_counts(fired: pd.Series) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def _evaluate(node: Clause | Group, frame: pd.DataFrame) -> pd.Series:
+class _Columns:
+    """The frame's columns, each fetched once per `fire` (as numpy when bool or numeric)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._arrays: dict[str, np.ndarray | None] = {}
+
+    def array(self, name: str) -> np.ndarray | None:
+        """The column as a numpy array, or None when its dtype is not bool, integer or float."""
+        if name not in self._arrays:
+            column = self.frame[name]
+            numeric = isinstance(column.dtype, np.dtype) and column.dtype.kind in "biuf"
+            self._arrays[name] = column.to_numpy() if numeric else None
+        return self._arrays[name]
+
+
+def _numeric(value: Any) -> bool:
+    """A clause value numpy compares as pandas does: a number, a flag or [low, high]."""
+    values = value if isinstance(value, list) else [value]
+    return all(isinstance(v, bool | int | float) for v in values)
+
+
+def _evaluate(node: Clause | Group, columns: _Columns) -> np.ndarray:
     if isinstance(node, Clause):
-        result = _COMPARISONS[node.op](frame[node.field], node.value)
-        return result.fillna(False).astype(bool)
-    parts = [_evaluate(child, frame).to_numpy() for child in node.children]
+        values = columns.array(node.field)
+        if values is not None and node.op in _ARRAY_COMPARISONS and _numeric(node.value):
+            return np.asarray(_ARRAY_COMPARISONS[node.op](values, node.value), dtype=bool)
+        result = _COMPARISONS[node.op](columns.frame[node.field], node.value)
+        return result.fillna(False).astype(bool).to_numpy()
+    parts = [_evaluate(child, columns) for child in node.children]
     combine = np.logical_and if node.combine == "all" else np.logical_or
-    return pd.Series(combine.reduce(parts), index=frame.index)
+    return combine.reduce(parts)
 
 
 def _parse_group(raw: object, *, source: str, path: str, known: frozenset[str] | None) -> Group:

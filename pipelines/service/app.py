@@ -28,17 +28,19 @@ from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import FastAPI, Request, Security
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from data_contracts.privacy import pseudonymise
 from data_contracts.records import declaration_frame, declaration_model
 from pipelines.service.auth import KEY_HEADER, key_id_for, parse_keys
+from pipelines.service.coalesce import Coalescer
 from pipelines.service.live import LiveScorer
 from pipelines.service.recorder import DecisionRecorder, decision_id
-from pipelines.service.scorer import Scorer
+from pipelines.service.scorer import Scorer, score_together
 from pipelines.settings import Settings
 from pipelines.steps.scoring import read_capacity
 
@@ -136,6 +138,7 @@ class _Contract:
 def _routes(app: FastAPI, settings: Settings, keys: Any, contract: _Contract) -> None:
     live: LiveScorer = app.state.live
     recorder: DecisionRecorder = app.state.recorder
+    coalescer = Coalescer(score_together)  # requests waiting together are scored together
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -192,7 +195,7 @@ def _routes(app: FastAPI, settings: Settings, keys: Any, contract: _Contract) ->
         scorer = live.current
         if scorer is None:
             return _problem(503, "the service is loading its champion and snapshots")
-        return _score_rows(rows, scorer, live, recorder, settings)
+        return _score_rows(rows, scorer, live, recorder, settings, coalescer)
 
 
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:
@@ -259,6 +262,7 @@ def _score_rows(
     live: LiveScorer,
     recorder: DecisionRecorder,
     settings: Settings,
+    coalescer: Coalescer[tuple[Scorer, pd.DataFrame], pd.DataFrame],
 ) -> Any:
     batch = declaration_frame(rows)
     refused = _batch_problems(batch, scorer)
@@ -266,13 +270,15 @@ def _score_rows(
         return refused
     key = settings.key_bytes()
     batch = pseudonymise(batch, key) if key is not None else batch
-    scores = scorer.score(batch)
+    scores = coalescer.submit((scorer, batch))
     run_id = recorder.record(scores, live.template(scorer))
-    return ScoreResponse(
+    response = ScoreResponse(
         model_version=scorer.model_version,
         as_of=scorer.state.as_of.date().isoformat(),
         results=[_result(row, run_id) for row in scores.to_dict(orient="records")],
     )
+    # Serialised here, once: returned as a model, FastAPI would dump, validate and dump it again.
+    return Response(response.model_dump_json(), media_type="application/json")
 
 
 def _batch_problems(batch: pd.DataFrame, scorer: Scorer) -> JSONResponse | None:
@@ -328,18 +334,39 @@ def _access_log(app: FastAPI) -> None:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
+    app.add_middleware(_AccessLog, logger=logger)
 
-    @app.middleware("http")
-    async def log_request(request: Request, call_next: Any) -> Any:
+
+class _AccessLog:
+    """The access log as plain ASGI middleware (Starlette's `BaseHTTPMiddleware` runs each
+    request in an extra task with memory streams: milliseconds on a one-row request)."""
+
+    def __init__(self, app: ASGIApp, *, logger: logging.Logger) -> None:
+        self.app, self.logger = app, logger
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        line = {
-            "method": request.method,
-            "path": request.url.path,
-            "status": response.status_code,
-            "ms": round((time.perf_counter() - started) * 1000, 2),
-            "rows": getattr(request.state, "rows", 0),
-            "key_id": getattr(request.state, "key_id", None),
-        }
-        logger.info(json.dumps(line))
-        return response
+        state = scope.setdefault("state", {})  # what the endpoint sets on `request.state`
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            line = {
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+                "rows": state.get("rows", 0),
+                "key_id": state.get("key_id"),
+            }
+            self.logger.info(json.dumps(line))

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,12 +54,33 @@ def draw(seed: int, declaration_id: str) -> float:
     return int.from_bytes(digest, "little") / 2.0**64
 
 
+class _Ring:
+    """The last `size` (risk, hit) pairs of one key, in numpy arrays filled round and round."""
+
+    def __init__(self, size: int) -> None:
+        self.risks = np.zeros(size)
+        self.hits = np.zeros(size, dtype=bool)
+        self.count = 0  # pairs ever added
+
+    def add(self, risk: float, hit: bool) -> None:
+        slot = self.count % len(self.risks)
+        self.risks[slot], self.hits[slot] = risk, hit
+        self.count += 1
+
+    def __len__(self) -> int:
+        return min(self.count, len(self.risks))
+
+
 class ScoreWindow:
-    """The recent (risk, profile hit) pairs of each office and of all offices together."""
+    """The recent (risk, profile hit) pairs of each office and of all offices together.
+
+    Kept in ring buffers: a request reads a window of thousands of scores as two array copies
+    (its thresholds are a quantile and a mean, which do not depend on the order).
+    """
 
     def __init__(self, size: int = WINDOW_SIZE) -> None:
         self.size = size
-        self._scores: dict[str, deque[tuple[float, bool]]] = {}
+        self._scores: dict[str, _Ring] = {}
         self._lock = threading.Lock()
 
     def add(self, offices: np.ndarray, risks: np.ndarray, mandatory: np.ndarray) -> None:
@@ -68,20 +88,21 @@ class ScoreWindow:
         with self._lock:
             for office, risk, hit in zip(offices, risks, mandatory, strict=True):
                 for key in (str(office), _ALL):
-                    window = self._scores.setdefault(key, deque(maxlen=self.size))
-                    window.append((float(risk), bool(hit)))
+                    window = self._scores.get(key)
+                    if window is None:
+                        window = self._scores[key] = _Ring(self.size)
+                    window.add(float(risk), bool(hit))
 
     def scores(self, office: str) -> tuple[np.ndarray, np.ndarray]:
         """Risks and profile hits of the office, or of all offices when it has too few."""
         with self._lock:
-            window = self._scores.get(office, ())
-            if len(window) < MIN_OFFICE_SCORES:
-                window = self._scores.get(_ALL, ())
-            pairs = list(window)
-        if not pairs:
-            return np.zeros(0), np.zeros(0, dtype=bool)
-        risks, hits = zip(*pairs, strict=True)
-        return np.asarray(risks, dtype=float), np.asarray(hits, dtype=bool)
+            window = self._scores.get(office)
+            if window is None or len(window) < MIN_OFFICE_SCORES:
+                window = self._scores.get(_ALL)
+            if window is None or not len(window):
+                return np.zeros(0), np.zeros(0, dtype=bool)
+            filled = len(window)
+            return window.risks[:filled].copy(), window.hits[:filled].copy()
 
 
 class OnlineSelector:

@@ -77,3 +77,32 @@ def test_accepts_exactly_what_batch_validation_keeps() -> None:
         .reset_index(drop=True),
         check_dtype=True,
     )
+
+
+def _as_json(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """Rows as a client sends them: dates as dates, missing as None."""
+    rows = []
+    for row in frame.to_dict(orient="records"):
+        row = {k: (v.date() if isinstance(v, pd.Timestamp) else v) for k, v in row.items()}
+        rows.append(
+            {k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in row.items()}
+        )
+    return rows
+
+
+def test_the_frame_of_records_is_what_coercion_makes_of_them() -> None:
+    from data_contracts.coercion import coerce_columns
+
+    rows = _as_json(valid_declarations(300, seed=9))
+    padding = ["  {}  ", "\u00a0{}\u2003", "\t{}\n", "{}"]
+    for i, row in enumerate(rows):
+        row["goods_description"] = [None, "", " ", padding[i % 4].format("used tyres")][i % 4]
+        row["transit_countries"] = [None, "", "AE|SG", " SG "][(i // 4) % 4]
+        row["permit_reference"] = [None, "", f" LIC-{i} "][i % 3]
+        row["trader_id"] = padding[(i // 3) % 4].format(row["trader_id"])
+    records = [declaration_model().model_validate(row) for row in rows]
+    dumped = pd.DataFrame([record.model_dump() for record in records]).astype(object)
+    expected, failed = coerce_columns(dumped, "declarations")
+    assert not failed.to_numpy().any()
+    pd.testing.assert_frame_equal(declaration_frame(records), expected, check_exact=True)
+    assert declaration_frame(records)["permit_reference"].iloc[1] == ""

@@ -213,3 +213,28 @@ def test_access_log_has_no_identities(service: Service, service_world: ServiceWo
     text = stream.getvalue()
     for secret in (API_KEY, row["trader_id"], row["declarant_id"], row["declaration_id"]):
         assert secret not in text
+
+
+def test_concurrent_requests_each_get_their_own_rows(
+    service: Service, service_world: ServiceWorld
+) -> None:
+    import threading
+
+    bodies = [records(service_world.later.iloc[3 * i : 3 * i + 3]) for i in range(40, 48)]
+    answers: dict[int, Any] = {}
+    start = threading.Barrier(len(bodies))
+
+    def send(index: int) -> None:
+        start.wait()
+        answers[index] = _post(service, bodies[index])
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(bodies))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for index, body in enumerate(bodies):
+        assert answers[index].status_code == 200
+        results = answers[index].json()["results"]
+        assert [r["declaration_id"] for r in results] == [row["declaration_id"] for row in body]
+        assert all(r["decision_id"].endswith(":" + r["declaration_id"]) for r in results)

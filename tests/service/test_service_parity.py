@@ -36,7 +36,8 @@ def test_fast_features_equal_the_batch_features(
 def test_same_risks_and_lanes_as_batch_at_the_same_thresholds(
     service: Service, service_world: ServiceWorld
 ) -> None:
-    from models.scoring import predict_and_flag
+    from features import describe
+    from models.scoring import FLAGGED_LANES, explain_flagged, predict_and_flag
     from pipelines.service.selection import Thresholds, lanes_at
     from pipelines.steps.scoring import score_features, scoring_inputs
 
@@ -56,7 +57,8 @@ def test_same_risks_and_lanes_as_batch_at_the_same_thresholds(
     )
     assert online["rules_fired"].tolist() == fired.tolist()
     # Each row's lanes at the thresholds the service used for it (one pseudo-office per row).
-    _, pool, _ = predict_and_flag(features, scorer.champion.model, scorer.profiles.selecting)
+    model, profiles = scorer.champion.model, scorer.profiles.selecting
+    probabilities, pool, fired = predict_and_flag(features, model, profiles)
     pool = pool.assign(customs_office=[str(i) for i in range(len(pool))])
     thresholds = {
         str(i): Thresholds(
@@ -72,6 +74,14 @@ def test_same_risks_and_lanes_as_batch_at_the_same_thresholds(
     for column in ("lane", "selected", "selection_reason", "draw"):
         assert online[column].tolist() == at_thresholds[column].tolist(), column
     assert set(online["lane"]) > {"green"}  # something was flagged, so lanes were compared
+    # The flagged rows' reasons are those the batch path gives the same rows.
+    flagged = online["lane"].isin(FLAGGED_LANES).to_numpy()
+    reasons = explain_flagged(
+        features, fired, probabilities, flagged, model=model, profiles=profiles, describe=describe
+    )
+    expected = [[part for part in text.split("; ") if part] for text in reasons]
+    assert online["reasons"].tolist() == expected
+    assert all(online.loc[flagged, "reasons"].map(len))  # every flagged row was explained
 
 
 def test_decisions_reach_the_record_under_their_ids(
@@ -106,3 +116,19 @@ def test_decisions_reach_the_record_under_their_ids(
         assert row["selection_propensity"] == result["selection_propensity"]
     assert run is not None and run.batch_file == "gcrisk serve"
     assert run.model_fingerprint == service.app.state.live.current.champion.fingerprint
+
+
+def test_requests_scored_together_get_the_scores_they_get_alone(
+    service: Service, service_world: ServiceWorld
+) -> None:
+    from pipelines.service.scorer import score_together
+
+    batch = pseudonymise(_first_days(service_world, 60), PSEUDONYM_KEY.encode())
+    parts = [batch.iloc[:1], batch.iloc[1:25], batch.iloc[25:26], batch.iloc[26:]]
+    scorer = service.app.state.live.current
+    together = score_together([(scorer, part) for part in parts])
+    columns = ["declaration_id", "risk_score", "p_waste", "p_ods", "p_wildlife", "rules_fired"]
+    for part, table in zip(parts, together, strict=True):
+        alone = scorer.score(part)
+        pd.testing.assert_frame_equal(table[columns], alone[columns], check_exact=False, atol=1e-9)
+        assert table.index.tolist() == list(range(len(part)))

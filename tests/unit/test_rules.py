@@ -75,3 +75,42 @@ def test_broken_yaml_and_duplicate_ids_are_reported() -> None:
         parse_profile("id: [", source="x.yaml")
     with pytest.raises(ProfileError, match="duplicate profile ids: ODS-03"):
         load_profiles({"a.yaml": PROFILE, "b.yaml": PROFILE})
+
+
+def _one_clause(field: str, op: str, value: object) -> str:
+    return PROFILE.replace(
+        PROFILE[PROFILE.index("condition:") :],
+        f"condition:\n  all:\n    - {{field: {field}, op: {op}, value: {value}}}\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("op", "value"),
+    [("eq", 1), ("ne", 1), ("lt", 1), ("le", 1), ("gt", 1), ("ge", 1), ("between", "[0, 1]"),
+     ("eq", "true"), ("ne", "false"), ("ge", 0.5), ("in", "[0, 1]"), ("not_in", "[1]"),
+     ("eq", "'1'"), ("is_null", "null"), ("not_null", "null")],
+)  # fmt: skip
+def test_every_operator_fires_as_the_pandas_comparison_on_every_dtype(
+    op: str, value: object
+) -> None:
+    from models.rules import _COMPARISONS
+
+    columns = {
+        "flag": pd.Series([True, False, True, False, True]),
+        "count": pd.Series([0, 1, 2, 1, -3]),
+        "ratio": pd.Series([0.5, 1.0, float("nan"), 0.0, 2.5]),
+        "nullable": pd.Series([1, None, 0, 2, 1], dtype="Int64"),
+        "text": pd.Series(["1", "0", None, "1", "x"], dtype="str"),
+    }
+    dates = pd.to_datetime(["2024-03-01"] * 5)
+    for field, column in columns.items():
+        features = pd.DataFrame({field: column, "declaration_date": dates})
+        profile = load_profiles({"one.yaml": _one_clause(field, op, value)})
+        clause = profile.profiles[0].tree.children[0]
+        try:
+            expected = _COMPARISONS[op](column, clause.value).fillna(False).astype(bool)
+        except TypeError:  # pandas refuses the comparison: so must the engine
+            with pytest.raises(TypeError):
+                fire(features, profile)
+            continue
+        assert fire(features, profile)["ODS-03"].tolist() == expected.tolist(), field

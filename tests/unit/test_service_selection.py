@@ -99,3 +99,17 @@ def test_an_office_with_few_scores_uses_all_offices() -> None:
     new = selector.thresholds("B", ranked=True)
     assert new.model == own.model
     assert 0.85 < own.model < 0.95
+
+
+def test_the_window_keeps_each_offices_last_scores() -> None:
+    window = ScoreWindow(size=300)
+    risks = np.arange(1_000) / 1_000
+    offices = np.where(np.arange(1_000) % 4 == 0, "B", "A")  # A 750 scores, B 250
+    window.add(offices[:10], risks[:10], risks[:10] > 0.5)  # a small batch, then the rest
+    window.add(offices[10:], risks[10:], risks[10:] > 0.5)
+    last = {"A": risks[offices == "A"][-300:], "B": risks[offices == "B"], "*": risks[-300:]}
+    last["C"] = last["*"]  # an office never seen reads all offices' window
+    for office, expected in last.items():
+        got, hits = window.scores(office)
+        assert sorted(got) == sorted(expected), office
+        assert hits.tolist() == (got > 0.5).tolist()
