@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from io import StringIO
 from pathlib import Path
 
 import pandas as pd
@@ -83,7 +84,7 @@ def test_failed_write_leaves_the_previous_file_and_no_temporary(tmp_path: Path) 
     broken = pd.DataFrame({"a": pd.Series(["new"] * 1000 + [_Unprintable()], dtype=object)})
     with pytest.raises(RuntimeError, match="cannot print"):
         io.write_csv(broken, target)
-    assert target.read_text().splitlines() == ["a", "old"]
+    assert pd.read_csv(target)["a"].tolist() == ["old"]
     assert [path.name for path in tmp_path.iterdir()] == ["out.csv"]
 
 
@@ -128,3 +129,23 @@ def test_frame_fingerprint_ignores_order_and_sees_any_changed_cell() -> None:
     changed = frame.copy()
     changed.loc[3, "net_weight_kg"] += 1
     assert io.frame_fingerprint(changed) != io.frame_fingerprint(frame)
+
+
+def test_csv_cells_are_what_pandas_writes(tmp_path: Path) -> None:
+    declarations = valid_declarations(200, seed=4)
+    mixed = pd.DataFrame(
+        {
+            "count": [1, 2, 3],
+            "share": [1.0, None, 3.56e-05],
+            "flag": [True, False, True],
+            "maybe": pd.array([True, None, False], dtype="boolean"),
+            "at": pd.to_datetime(["2024-01-01 10:00", None, "2024-01-02 00:00"], utc=True),
+            "day": pd.to_datetime(["2024-01-01", None, "2024-01-02"]),
+            "text": ["x", None, "=1+2"],
+            "anything": ["a", 2, None],  # text and a number: pandas writes it
+        }
+    )
+    for frame in (declarations, mixed):
+        written = pd.read_csv(io.write_csv(frame, tmp_path / "out.csv"), dtype="str")
+        expected = io.neutralise_formulas(frame).to_csv(index=False)
+        pd.testing.assert_frame_equal(written, pd.read_csv(StringIO(expected), dtype="str"))
