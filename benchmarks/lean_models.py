@@ -53,26 +53,15 @@ BASELINE = "lr0.05"
 def _world(work: Path, seed: int, declarations: int) -> None:
     """history.parquet, known.parquet, batch.csv and truth.parquet of one world (cached)."""
     import pandas as pd
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
 
+    from benchmarks._worlds import write_split
     from simulation import WorldConfig, simulate
 
     world = simulate(WorldConfig(declarations=declarations, months=MONTHS, seed=seed))
-    frame = world.declarations
-    dates = frame["declaration_date"]
-    cutoff = dates.min().normalize() + pd.DateOffset(months=MONTHS - TEST_MONTHS)
-    past, batch = frame[dates < cutoff], frame[dates >= cutoff]
-    results = world.inspections
-    known = results[
-        (results["inspection_date"] < cutoff)
-        & results["declaration_id"].isin(past["declaration_id"])
-    ]
-    past.to_parquet(work / "history.parquet")
-    known.to_parquet(work / "known.parquet")
+    start = world.declarations["declaration_date"].min().normalize()
+    cutoff = start + pd.DateOffset(months=MONTHS - TEST_MONTHS)
+    write_split(world.declarations, world.inspections, cutoff, work)
     world.truth.to_parquet(work / "truth.parquet")
-    text = batch.assign(declaration_date=batch["declaration_date"].dt.strftime("%Y-%m-%d"))
-    pacsv.write_csv(pa.Table.from_pandas(text, preserve_index=False), work / "batch.csv")
 
 
 def _run_recipe(world: Path, recipe: str) -> dict[str, Any]:

@@ -91,9 +91,8 @@ GROUPS = {
 
 def _simulate(work: Path, declarations: int, history: int) -> dict[str, Any]:
     import pandas as pd
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
 
+    from benchmarks._worlds import write_split
     from simulation import WorldConfig, simulate
 
     started = time.perf_counter()
@@ -101,17 +100,8 @@ def _simulate(work: Path, declarations: int, history: int) -> dict[str, Any]:
     simulated = time.perf_counter() - started
     frame = world.declarations.sort_values(["declaration_date", "declaration_id"])
     cutoff = frame["declaration_date"].iloc[history]
-    past = frame[frame["declaration_date"] < cutoff]
-    batch = frame[frame["declaration_date"] >= cutoff]
-    results = world.inspections
-    known = results[
-        (results["inspection_date"] < cutoff)
-        & results["declaration_id"].isin(past["declaration_id"])
-    ]
-    past.to_parquet(work / "history.parquet")
-    known.to_parquet(work / "known.parquet")
-    text = batch.assign(declaration_date=batch["declaration_date"].dt.strftime("%Y-%m-%d"))
-    pacsv.write_csv(pa.Table.from_pandas(text, preserve_index=False), work / "batch.csv")
+    past, batch = write_split(frame, world.inspections, cutoff, work)
+    known = pd.read_parquet(work / "known.parquet")
     return {
         "simulate_s": round(simulated, 1),
         "history_rows": len(past),
