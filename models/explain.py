@@ -11,11 +11,10 @@ indicators in any category (`features.fallback_reasons`), so no red or yellow ro
 
 By default (`attribution="path"`) each row's margin is split along its decision paths: each
 split's feature gets the change in the node's value (exact: the parts add up to the margin less
-the root values), at about a tenth of TreeSHAP's cost on boosters of hundreds of trees, which
-is what lets a million declarations be explained within the scoring minute. Its top features
-differ from SHAP's for about a third of the flagged rows (SHAP spreads credit over the
-features a split's subtree uses, paths give it to the splits on the row's own way down);
-`attribution="shap"` gives LightGBM's TreeSHAP instead.
+the root values), much cheaper than TreeSHAP: the reasons of the 125k red and yellow rows of
+the 1M-row scoring benchmark take 6.5 s instead of 42 s, sentences included. Its top features
+differ from SHAP's for about a third of the flagged rows; `attribution="shap"` gives
+LightGBM's TreeSHAP instead.
 """
 
 from __future__ import annotations
