@@ -48,32 +48,29 @@ from pydantic import (
 from data_contracts.reference import risk_indicators
 from models.profiles_lifecycle import EXPIRY_WARNING_DAYS, Standing, expiring_soon, standing
 
-_COMPARISONS: dict[str, Callable[[pd.Series, Any], pd.Series]] = {
+#: Comparisons written once for a pandas Series and a numpy array alike (`between` is
+#: inclusive on both ends, as `Series.between`).
+_ORDERED: dict[str, Callable[[Any, Any], Any]] = {
     "eq": lambda s, v: s == v,
     "ne": lambda s, v: s != v,
     "lt": lambda s, v: s < v,
     "le": lambda s, v: s <= v,
     "gt": lambda s, v: s > v,
     "ge": lambda s, v: s >= v,
+    "between": lambda s, v: (s >= v[0]) & (s <= v[1]),
+}
+_COMPARISONS: dict[str, Callable[[pd.Series, Any], pd.Series]] = {
+    **_ORDERED,
     "in": lambda s, v: s.isin(v),
     "not_in": lambda s, v: ~s.isin(v),
-    "between": lambda s, v: s.between(v[0], v[1]),
     "is_null": lambda s, v: s.isna(),
     "not_null": lambda s, v: s.notna(),
 }
-#: The same comparisons on the numpy array of a bool, integer or float column (no missing
-#: values but NaN) and a numeric value: what pandas computes for them, without a Series per
+#: The comparisons that also run on the numpy array of a bool, integer or float column (no
+#: missing values but NaN) and a numeric value, giving what pandas gives, without a Series per
 #: clause. `in`, `not_in` (pandas' `isin` matches NaN, numpy's does not) and the null tests stay
 #: with pandas.
-_ARRAY_COMPARISONS: dict[str, Callable[[np.ndarray, Any], np.ndarray]] = {
-    "eq": lambda a, v: a == v,
-    "ne": lambda a, v: a != v,
-    "lt": lambda a, v: a < v,
-    "le": lambda a, v: a <= v,
-    "gt": lambda a, v: a > v,
-    "ge": lambda a, v: a >= v,
-    "between": lambda a, v: (a >= v[0]) & (a <= v[1]),
-}
+_ARRAY_COMPARISONS = _ORDERED
 
 
 _CLAUSE_KEYS = frozenset({"field", "op", "value"})
