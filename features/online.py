@@ -163,7 +163,7 @@ class OnlineFeatures:
             ],
             dtype=bool,
         )
-        present = _flags(rows.permit_ref, lambda ref: ref != "")
+        present = rows.permit_present
         category = np.array(rows.category, dtype=object)
         return {
             "hs_chapter": rows.chapter,
@@ -199,7 +199,7 @@ class OnlineFeatures:
                 code == (hs6 if six else hs6 // 100) for six, code in register.codes[at]
             )
             share[i] = self._quantity_share(rows, state, i, at)
-        declared = _flags(rows.permit_ref, lambda ref: ref != "")
+        declared = rows.permit_present
         new_user = state["permit_trader__n"] == 0
         holders = np.where(declared, state["permit_holders__n"] + new_user, 0)
         quota = self._quota_share(rows, state)
@@ -362,6 +362,7 @@ class _Rows:
     subcategory: list[str]
     convention: list[str]
     permit_ref: list[str]
+    permit_present: np.ndarray  # a permit reference is declared
     trader: list[str]
     declarant: list[str]
     origin: list[str]
@@ -398,6 +399,7 @@ class _Rows:
         def floats(column: str, missing: float = np.nan) -> np.ndarray:
             return frame[column].to_numpy(dtype=float, na_value=missing)
 
+        permit_ref = [_text(ref).strip() for ref in frame["permit_reference"].tolist()]
         return cls(
             frame=frame,
             n=len(frame),
@@ -411,7 +413,8 @@ class _Rows:
             category=[r[0] for r in regimes],
             subcategory=[r[1] for r in regimes],
             convention=[r[2] for r in regimes],
-            permit_ref=[_text(ref).strip() for ref in frame["permit_reference"].tolist()],
+            permit_ref=permit_ref,
+            permit_present=_flags(permit_ref, lambda ref: ref != ""),
             trader=frame["trader_id"].astype("str").tolist(),
             declarant=frame["declarant_id"].astype("str").tolist(),
             origin=frame["origin_country"].tolist(),
@@ -476,7 +479,7 @@ def _value(rows: _Rows, state: Columns) -> Columns:
     by_kg = np.array([measure == "kg" for _, measure in caps], dtype=bool)
     amount = np.where(by_kg, net, np.where(counted, rows.quantity, np.nan))
     ratio = amount / np.array([cap for cap, _ in caps], dtype=float)
-    present = _flags(rows.permit_ref, lambda ref: ref != "")
+    present = rows.permit_present
     return {
         "unit_value_usd_per_kg": value / weight,
         "unit_value_ratio_to_reference": np.exp(rows.log_uv - mean),
